@@ -1,0 +1,335 @@
+//! Validated cfg model: what a benchmark, a check, a test and a component
+//! definition mean once the YAML has been checked. Built only by `load`.
+
+use crate::jsonpath::JsonPath;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a definition came from, for error messages and JSON output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}", self.file, line),
+            None => f.write_str(&self.file),
+        }
+    }
+}
+
+/// A Kubernetes `major.minor` version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    /// Accepts `1.29`, `v1.29.3`, `1.29.0-eks-5e0fdde`, `v1.32.2+k3s1`.
+    pub fn parse(text: &str) -> Option<KubeVersion> {
+        let t = text.trim().trim_start_matches('v');
+        let mut parts = t.split(|c: char| !c.is_ascii_digit());
+        let major = parts.next()?.parse().ok()?;
+        let minor_text = t.split('.').nth(1)?;
+        let digits: String = minor_text
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let minor = digits.parse().ok()?;
+        Some(KubeVersion { major, minor })
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsModel {
+    /// Command line, then default.
+    Flags,
+    /// Command line, then `--config-dir` drop-ins, then `--config`, then default.
+    Kubelet,
+    /// A config file alone when given; else command line, then environment, then default.
+    Etcd,
+}
+
+/// Which setting a test item (or a file source) asks about, by every name
+/// it can have.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SettingQuery {
+    pub flag: Option<String>,
+    pub path: Option<JsonPath>,
+    pub env: Option<String>,
+    /// For `k=v,k=v` flag values such as `--feature-gates`.
+    pub key: Option<String>,
+}
+
+impl SettingQuery {
+    pub fn is_empty(&self) -> bool {
+        self.flag.is_none() && self.path.is_none() && self.env.is_none()
+    }
+
+    /// A short name for messages: the flag, else the path, else the env var.
+    pub fn label(&self) -> String {
+        let base = if let Some(f) = &self.flag {
+            f.clone()
+        } else if let Some(p) = &self.path {
+            p.to_string()
+        } else {
+            self.env.clone().unwrap_or_default()
+        };
+        match &self.key {
+            Some(k) => format!("{base} {k}"),
+            None => base,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingDefault {
+    pub query: SettingQuery,
+    pub value: String,
+    /// The value when the component runs without a config file, if different.
+    pub flags_only: Option<String>,
+    /// Config file values the component replaces with the default (the
+    /// kubelet turns `streamingConnectionIdleTimeout: 0s` into 4h).
+    pub config_unset: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DirFilter {
+    pub pattern: String,
+    pub matcher: globset::GlobMatcher,
+    pub recursive: bool,
+}
+
+/// How to find a file (or files, or a directory) of a component.
+#[derive(Debug, Clone, Default)]
+pub struct FileSource {
+    pub setting: Option<SettingQuery>,
+    pub candidates: Vec<String>,
+    pub systemd_unit: Option<String>,
+    pub static_pod_manifest: bool,
+    pub filter: Option<DirFilter>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub name: String,
+    /// Each entry is the words a command line must start with; the first is
+    /// compared with the base name of argv[0].
+    pub bins: Vec<Vec<String>>,
+    pub static_pod: Vec<String>,
+    pub settings: SettingsModel,
+    pub config_file: Option<FileSource>,
+    pub drop_in_dir: Option<FileSource>,
+    pub files: BTreeMap<String, FileSource>,
+    pub defaults: Vec<SettingDefault>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FileRef {
+    Named {
+        component: String,
+        name: String,
+        filter: Option<DirFilter>,
+    },
+    Paths(Vec<String>),
+    Dir {
+        dir: String,
+        filter: DirFilter,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Audit {
+    Settings { component: String },
+    File(FileRef),
+    Document(FileRef),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatField {
+    Mode,
+    Owner,
+    User,
+    Group,
+}
+
+impl StatField {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatField::Mode => "mode",
+            StatField::Owner => "owner",
+            StatField::User => "user",
+            StatField::Group => "group",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    NotEq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Has,
+    NotHave,
+    Regex,
+    ValidElements,
+    Bitmask,
+    ModeEq,
+    In,
+}
+
+impl CompareOp {
+    pub fn parse(text: &str) -> Option<CompareOp> {
+        Some(match text {
+            "eq" => CompareOp::Eq,
+            "noteq" => CompareOp::NotEq,
+            "gt" => CompareOp::Gt,
+            "gte" => CompareOp::Gte,
+            "lt" => CompareOp::Lt,
+            "lte" => CompareOp::Lte,
+            "has" => CompareOp::Has,
+            "nothave" => CompareOp::NotHave,
+            "regex" => CompareOp::Regex,
+            "valid_elements" => CompareOp::ValidElements,
+            "bitmask" => CompareOp::Bitmask,
+            "mode_eq" => CompareOp::ModeEq,
+            "in" => CompareOp::In,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: &'static str =
+        "eq, noteq, gt, gte, lt, lte, has, nothave, regex, valid_elements, bitmask, mode_eq, in";
+}
+
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub op: CompareOp,
+    pub value: String,
+    /// Compiled once at load time for `regex`.
+    pub regex: Option<Regex>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestItem {
+    pub query: SettingQuery,
+    pub stat: Option<StatField>,
+    pub set: bool,
+    pub compare: Option<Compare>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tests {
+    pub bin_op: BinOp,
+    pub items: Vec<TestItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    Audited,
+    Manual,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbsentVerdict {
+    Info,
+    Pass,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub id: String,
+    pub text: String,
+    pub kind: CheckKind,
+    pub audit: Option<Audit>,
+    pub tests: Tests,
+    pub remediation: String,
+    pub scored: bool,
+    pub if_absent: AbsentVerdict,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub text: String,
+    pub skip: bool,
+    pub checks: Vec<Check>,
+}
+
+/// One target file of a benchmark (`master.yaml`, ...).
+#[derive(Debug, Clone)]
+pub struct Controls {
+    pub id: String,
+    pub version: String,
+    pub text: String,
+    pub target: String,
+    pub groups: Vec<Group>,
+    pub file: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Benchmark {
+    pub name: String,
+    /// In the order of `target_mapping`.
+    pub controls: Vec<Controls>,
+    /// Global components with this benchmark's overrides applied.
+    pub components: BTreeMap<String, Component>,
+}
+
+impl Benchmark {
+    pub fn controls_for(&self, target: &str) -> Option<&Controls> {
+        self.controls.iter().find(|c| c.target == target)
+    }
+
+    pub fn checks(&self) -> impl Iterator<Item = &Check> {
+        self.controls
+            .iter()
+            .flat_map(|c| c.groups.iter())
+            .flat_map(|g| g.checks.iter())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetRule {
+    pub name: String,
+    pub detect: Vec<String>,
+}
+
+/// Everything the cfg directory defines.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Sorted by version.
+    pub version_mapping: Vec<(KubeVersion, String)>,
+    pub targets: Vec<TargetRule>,
+    pub benchmarks: BTreeMap<String, Benchmark>,
+    /// Where the cfg came from, for the report.
+    pub origin: String,
+}
+
+impl Catalog {
+    pub fn benchmark(&self, name: &str) -> Option<&Benchmark> {
+        self.benchmarks.get(name)
+    }
+}

@@ -1,0 +1,1021 @@
+//! `NodeFacts`: what the checks may ask of a node — a component's command
+//! line, its effective settings with their source, and the files a
+//! reference names with their stat — computed on first use and cached for
+//! the run. Every fact is either found, absent (with where it looked) or
+//! unknown (with why it could not be read).
+
+use super::accounts::Accounts;
+use super::cmdline::{map_entry, Flags};
+use super::evidence::{key_line, Evidence, EvidenceSource};
+use super::host::{FileKind, FileStat, Host, ProcessList, ReadError};
+use crate::benchmark::model::{
+    Component, DirFilter, FileRef, FileSource, SettingQuery, SettingsModel,
+};
+use crate::yaml;
+use serde_json::Value;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+/// Largest config file or manifest read.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+/// Most files one directory reference may name.
+const MAX_DIR_ENTRIES: usize = 10_000;
+/// Deepest directory walk.
+const MAX_DIR_DEPTH: usize = 16;
+
+const SYSTEMD_DIRS: [&str; 3] = [
+    "/etc/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// The component owning the static pod directory, and that file's name.
+const KUBELET: &str = "kubelet";
+const STATIC_POD_DIR_FILE: &str = "static-pod-dir";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdOrigin {
+    Process { pid: u32, others: Vec<u32> },
+    Manifest { path: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    pub argv: Vec<String>,
+    pub flags: Flags,
+    pub origin: CmdOrigin,
+    /// Environment from the manifest's container spec, when from a manifest.
+    pub manifest_env: Option<Vec<(String, String)>>,
+}
+
+impl CommandLine {
+    pub fn describe(&self, component: &str) -> String {
+        match &self.origin {
+            CmdOrigin::Process { pid, others } if others.is_empty() => {
+                format!("{component} (pid {pid})")
+            }
+            CmdOrigin::Process { pid, others } => format!(
+                "{component} (pid {pid}; {} more matching process{} ignored)",
+                others.len(),
+                if others.len() == 1 { "" } else { "es" }
+            ),
+            CmdOrigin::Manifest { path } => {
+                format!("{component} static pod manifest {path} (no running process visible)")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Presence {
+    Running(Rc<CommandLine>),
+    Absent(String),
+    Unknown(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigDoc {
+    pub path: String,
+    pub text: String,
+    pub doc: Value,
+}
+
+impl ConfigDoc {
+    fn lookup(&self, query: &SettingQuery) -> Option<(String, Option<usize>)> {
+        let path = query.path.as_ref()?;
+        let value = path.lookup_text(&self.doc)?;
+        let line = path.keys().and_then(|k| key_line(&self.text, &k));
+        Some((value, line))
+    }
+}
+
+/// What a setting lookup found.
+#[derive(Debug, Clone)]
+pub struct SettingValue {
+    pub value: String,
+    /// Set by the operator (flag, env, file) rather than a default.
+    pub explicit: bool,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Found(SettingValue),
+    /// Nothing sets it and it has no default; the text says where we looked.
+    NotSet(String),
+    /// Could not be decided: a source could not be read.
+    Unknown(String),
+    /// The component is not on this node.
+    Absent(String),
+}
+
+struct SettingsSources {
+    /// `None`: the component runs without a config file.
+    config: Option<Result<ConfigDoc, String>>,
+    drop_ins: Result<Vec<Result<ConfigDoc, String>>, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileFact {
+    pub path: String,
+    pub stat: Result<FileStat, ReadError>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FileSet {
+    Files { how: String, files: Vec<FileFact> },
+    Absent(String),
+    Unknown(String),
+}
+
+pub struct NodeFacts<'h> {
+    host: &'h dyn Host,
+    components: &'h BTreeMap<String, Component>,
+    processes: OnceCell<Result<ProcessList, String>>,
+    presence: RefCell<HashMap<String, Presence>>,
+    sources: RefCell<HashMap<String, Rc<SettingsSources>>>,
+    env: RefCell<HashMap<u32, Result<Rc<Vec<(String, String)>>, String>>>,
+    accounts: OnceCell<Accounts>,
+    static_pod_dir: OnceCell<Result<(String, String), String>>,
+}
+
+fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
+    let Some(argv0) = argv.first() else {
+        return false;
+    };
+    let base = argv0.rsplit('/').next().unwrap_or(argv0);
+    if base != bins[0] {
+        return false;
+    }
+    bins[1..]
+        .iter()
+        .enumerate()
+        .all(|(i, w)| argv.get(i + 1) == Some(w))
+}
+
+fn parse_manifest(text: &str) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+    let doc = yaml::to_document(text).map_err(|e| match e.line {
+        Some(l) => format!("line {l}: {}", e.message),
+        None => e.message,
+    })?;
+    let container = doc
+        .pointer("/spec/containers/0")
+        .ok_or_else(|| "has no spec.containers".to_string())?;
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        match container.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    Value::Bool(b) => Ok(b.to_string()),
+                    _ => Err(format!("spec.containers[0].{key} holds a non-string item")),
+                })
+                .collect(),
+            Some(_) => Err(format!("spec.containers[0].{key} is not a list")),
+        }
+    };
+    let mut argv = strings("command")?;
+    argv.extend(strings("args")?);
+    if argv.is_empty() {
+        return Err("spec.containers[0] has no command or args".to_string());
+    }
+    let env = match container.get("env") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|e| {
+                let name = e.get("name")?.as_str()?.to_string();
+                let value = e
+                    .get("value")
+                    .map(crate::jsonpath::value_text)
+                    .unwrap_or_default();
+                Some((name, value))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok((argv, env))
+}
+
+impl<'h> NodeFacts<'h> {
+    pub fn new(host: &'h dyn Host, components: &'h BTreeMap<String, Component>) -> NodeFacts<'h> {
+        NodeFacts {
+            host,
+            components,
+            processes: OnceCell::new(),
+            presence: RefCell::new(HashMap::new()),
+            sources: RefCell::new(HashMap::new()),
+            env: RefCell::new(HashMap::new()),
+            accounts: OnceCell::new(),
+            static_pod_dir: OnceCell::new(),
+        }
+    }
+
+    pub fn host(&self) -> &dyn Host {
+        self.host
+    }
+
+    pub fn processes(&self) -> &Result<ProcessList, String> {
+        self.processes.get_or_init(|| self.host.processes())
+    }
+
+    fn component(&self, name: &str) -> Option<&'h Component> {
+        self.components.get(name)
+    }
+
+    /// The directory the kubelet reads static pods from, and how it was found.
+    pub fn static_pod_dir(&self) -> Result<(String, String), String> {
+        self.static_pod_dir
+            .get_or_init(|| {
+                let Some(kubelet) = self.component(KUBELET) else {
+                    return Ok((
+                        "/etc/kubernetes/manifests".to_string(),
+                        "default location".to_string(),
+                    ));
+                };
+                let Some(src) = kubelet.files.get(STATIC_POD_DIR_FILE) else {
+                    return Ok((
+                        "/etc/kubernetes/manifests".to_string(),
+                        "default location".to_string(),
+                    ));
+                };
+                if let (Some(q), Presence::Running(_)) = (&src.setting, self.presence(KUBELET)) {
+                    match self.setting(KUBELET, q) {
+                        Lookup::Found(v) if v.explicit => {
+                            return Ok((v.value.clone(), v.evidence.detail.clone()));
+                        }
+                        Lookup::Unknown(why) => return Err(why),
+                        _ => {}
+                    }
+                }
+                let first = src
+                    .candidates
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "/etc/kubernetes/manifests".to_string());
+                Ok((
+                    first,
+                    "the kubeadm default (the kubelet names none)".to_string(),
+                ))
+            })
+            .clone()
+    }
+
+    fn find_manifest(&self, comp: &Component) -> Result<Option<String>, String> {
+        if comp.static_pod.is_empty() {
+            return Ok(None);
+        }
+        let (dir, _) = self.static_pod_dir()?;
+        for name in &comp.static_pod {
+            let path = format!("{}/{}", dir.trim_end_matches('/'), name);
+            match self.host.stat(&path, true) {
+                Ok(_) => return Ok(Some(path)),
+                Err(ReadError::NotFound) => {}
+                Err(e) => return Err(format!("{path} {e}")),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The path of the component's static pod manifest, when there is one.
+    pub fn manifest_path(&self, component: &str) -> Option<String> {
+        self.find_manifest(self.component(component)?)
+            .ok()
+            .flatten()
+    }
+
+    /// Is the component on this node, and with which command line?
+    pub fn presence(&self, name: &str) -> Presence {
+        if let Some(p) = self.presence.borrow().get(name) {
+            return p.clone();
+        }
+        let p = self.compute_presence(name);
+        self.presence
+            .borrow_mut()
+            .insert(name.to_string(), p.clone());
+        p
+    }
+
+    fn compute_presence(&self, name: &str) -> Presence {
+        let Some(comp) = self.component(name) else {
+            return Presence::Absent(format!("component {name} is not defined"));
+        };
+        let procs = self.processes();
+        if let Ok(list) = procs {
+            for bins in &comp.bins {
+                let matching: Vec<_> = list
+                    .processes
+                    .iter()
+                    .filter(|p| component_bins_match(bins, &p.argv))
+                    .collect();
+                if let Some(first) = matching.first() {
+                    let argv = first.argv.clone();
+                    let flags = Flags::parse(&argv[bins.len().min(argv.len())..]);
+                    return Presence::Running(Rc::new(CommandLine {
+                        argv,
+                        flags,
+                        origin: CmdOrigin::Process {
+                            pid: first.pid,
+                            others: matching[1..].iter().map(|p| p.pid).collect(),
+                        },
+                        manifest_env: None,
+                    }));
+                }
+            }
+        }
+        let bins_text = comp
+            .bins
+            .iter()
+            .map(|b| b.join(" "))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let manifest = match self.find_manifest(comp) {
+            Ok(m) => m,
+            Err(e) => {
+                return Presence::Unknown(format!(
+                    "cannot look for the {name} static pod manifest: {e}"
+                ))
+            }
+        };
+        if let Some(path) = manifest {
+            return match self.host.read(&path, MAX_CONFIG_BYTES) {
+                Ok(bytes) => match parse_manifest(&String::from_utf8_lossy(&bytes)) {
+                    Ok((argv, env)) => {
+                        let skip = comp
+                            .bins
+                            .iter()
+                            .find(|b| component_bins_match(b, &argv))
+                            .map_or(1, |b| b.len());
+                        let flags = Flags::parse(&argv[skip.min(argv.len())..]);
+                        Presence::Running(Rc::new(CommandLine {
+                            argv,
+                            flags,
+                            origin: CmdOrigin::Manifest { path },
+                            manifest_env: Some(env),
+                        }))
+                    }
+                    Err(e) => Presence::Unknown(format!(
+                        "the {name} static pod manifest {path} is malformed: {e}"
+                    )),
+                },
+                Err(e) => Presence::Unknown(format!("the {name} static pod manifest {path} {e}")),
+            };
+        }
+        match procs {
+            Ok(list) if list.unreadable > 0 => Presence::Absent(format!(
+                "no process named {bins_text} is running ({} process{} could not be read) and there is no static pod manifest",
+                list.unreadable,
+                if list.unreadable == 1 { "" } else { "es" }
+            )),
+            Ok(_) => Presence::Absent(format!(
+                "no process named {bins_text} is running and there is no static pod manifest for it"
+            )),
+            Err(e) => Presence::Unknown(format!("cannot list processes: {e}")),
+        }
+    }
+
+    fn environment(&self, cmd: &CommandLine) -> Result<Rc<Vec<(String, String)>>, String> {
+        match &cmd.origin {
+            CmdOrigin::Manifest { .. } => Ok(Rc::new(cmd.manifest_env.clone().unwrap_or_default())),
+            CmdOrigin::Process { pid, .. } => {
+                if let Some(e) = self.env.borrow().get(pid) {
+                    return e.clone();
+                }
+                let e = self
+                    .host
+                    .environ(*pid)
+                    .map(Rc::new)
+                    .map_err(|e| format!("cannot read the environment of pid {pid}: {e}"));
+                self.env.borrow_mut().insert(*pid, e.clone());
+                e
+            }
+        }
+    }
+
+    fn read_config(&self, path: &str) -> Result<ConfigDoc, String> {
+        let bytes = self
+            .host
+            .read(path, MAX_CONFIG_BYTES)
+            .map_err(|e| format!("{path} {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
+        let doc = yaml::to_document(&text).map_err(|e| match e.line {
+            Some(l) => format!("{path}:{l} is malformed: {}", e.message),
+            None => format!("{path} is malformed: {}", e.message),
+        })?;
+        if !doc.is_object() && !doc.is_null() {
+            return Err(format!("{path} is not a mapping of settings"));
+        }
+        Ok(ConfigDoc {
+            path: path.to_string(),
+            text,
+            doc,
+        })
+    }
+
+    fn config_path(&self, comp: &Component, cmd: &CommandLine) -> Result<Option<String>, String> {
+        let Some(src) = &comp.config_file else {
+            return Ok(None);
+        };
+        let Some(q) = &src.setting else {
+            return Ok(None);
+        };
+        if let Some(flag) = &q.flag {
+            if let Some(v) = cmd.flags.value(flag) {
+                return Ok(Some(v));
+            }
+        }
+        if comp.settings == SettingsModel::Etcd {
+            if let Some(var) = &q.env {
+                let env = self.environment(cmd)?;
+                if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
+                    return Ok(Some(v.clone()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn settings_sources(
+        &self,
+        name: &str,
+        comp: &Component,
+        cmd: &CommandLine,
+    ) -> Rc<SettingsSources> {
+        if let Some(s) = self.sources.borrow().get(name) {
+            return s.clone();
+        }
+        let config = match self.config_path(comp, cmd) {
+            Ok(Some(path)) => Some(self.read_config(&path)),
+            Ok(None) => None,
+            Err(e) => Some(Err(format!(
+                "cannot tell whether {name} uses a config file: {e}"
+            ))),
+        };
+        let drop_ins = match comp
+            .drop_in_dir
+            .as_ref()
+            .and_then(|d| d.setting.as_ref())
+            .and_then(|q| q.flag.as_ref())
+            .and_then(|f| cmd.flags.value(f))
+        {
+            None => Ok(Vec::new()),
+            Some(dir) => match self.host.list_dir(&dir) {
+                Ok(names) => Ok(names
+                    .iter()
+                    .filter(|n| n.ends_with(".conf"))
+                    .map(|n| self.read_config(&format!("{}/{n}", dir.trim_end_matches('/'))))
+                    .collect()),
+                // The kubelet accepts a --config-dir that does not exist yet.
+                Err(ReadError::NotFound) => Ok(Vec::new()),
+                Err(e) => Err(format!("drop-in directory {dir} {e}")),
+            },
+        };
+        let s = Rc::new(SettingsSources { config, drop_ins });
+        self.sources
+            .borrow_mut()
+            .insert(name.to_string(), s.clone());
+        s
+    }
+
+    fn default_entry<'c>(
+        comp: &'c Component,
+        query: &SettingQuery,
+    ) -> Option<&'c crate::benchmark::model::SettingDefault> {
+        comp.defaults.iter().find(|d| {
+            let same_key = d.query.key == query.key;
+            same_key
+                && ((query.flag.is_some() && d.query.flag == query.flag)
+                    || (query.path.is_some() && d.query.path == query.path)
+                    || (query.env.is_some() && d.query.env == query.env))
+        })
+    }
+
+    /// A config-file value the component treats as unset (and so defaults).
+    fn config_value_is_unset(comp: &Component, query: &SettingQuery, value: &str) -> bool {
+        Self::default_entry(comp, query).is_some_and(|d| d.config_unset.iter().any(|u| u == value))
+    }
+
+    fn default_for(
+        &self,
+        comp: &Component,
+        query: &SettingQuery,
+        config_in_use: bool,
+    ) -> Option<SettingValue> {
+        let d = comp.defaults.iter().find(|d| {
+            let same_key = d.query.key == query.key;
+            same_key
+                && ((query.flag.is_some() && d.query.flag == query.flag)
+                    || (query.path.is_some() && d.query.path == query.path)
+                    || (query.env.is_some() && d.query.env == query.env))
+        })?;
+        let (value, mode) = match (&d.flags_only, config_in_use, comp.settings) {
+            (Some(v), false, SettingsModel::Kubelet) => (v.clone(), " without a config file"),
+            (_, true, SettingsModel::Kubelet) => (d.value.clone(), " with a config file"),
+            _ => (d.value.clone(), ""),
+        };
+        let mut ev = Evidence::new(
+            EvidenceSource::Default,
+            format!(
+                "{} is not set; {}{mode} defaults it to {value}",
+                query.label(),
+                comp.name
+            ),
+        );
+        ev.value = Some(value.clone());
+        Some(SettingValue {
+            value,
+            explicit: false,
+            evidence: ev,
+        })
+    }
+
+    fn from_flag(
+        &self,
+        cmd: &CommandLine,
+        component: &str,
+        query: &SettingQuery,
+    ) -> Option<SettingValue> {
+        let flag = query.flag.as_ref()?;
+        let occ = cmd.flags.get(flag)?;
+        let raw = occ.value.clone().unwrap_or_else(|| "true".to_string());
+        let value = match &query.key {
+            Some(k) => map_entry(&raw, k)?,
+            None => raw,
+        };
+        let (source, pid, path) = match &cmd.origin {
+            CmdOrigin::Process { pid, .. } => (EvidenceSource::CommandLine, Some(*pid), None),
+            CmdOrigin::Manifest { path } => (EvidenceSource::Manifest, None, Some(path.clone())),
+        };
+        let repeated = cmd.flags.count(flag);
+        let mut detail = format!("{} on {}", occ.written, cmd.describe(component));
+        if repeated > 1 {
+            detail.push_str(&format!(" (given {repeated} times; the last one counts)"));
+        }
+        let mut ev = Evidence::new(source, detail);
+        ev.flag = Some(flag.clone());
+        ev.key = query.key.clone();
+        ev.pid = pid;
+        ev.path = path;
+        ev.value = Some(value.clone());
+        Some(SettingValue {
+            value,
+            explicit: true,
+            evidence: ev,
+        })
+    }
+
+    fn from_doc(
+        comp: &Component,
+        doc: &ConfigDoc,
+        query: &SettingQuery,
+        source: EvidenceSource,
+    ) -> Option<SettingValue> {
+        let (value, line) = doc.lookup(query)?;
+        if Self::config_value_is_unset(comp, query, &value) {
+            return None;
+        }
+        let key = query
+            .path
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let what = if source == EvidenceSource::DropIn {
+            "drop-in"
+        } else {
+            "config file"
+        };
+        let mut ev = Evidence::new(source, format!("{key}: {value} in {what} {}", doc.path));
+        ev.path = Some(doc.path.clone());
+        ev.line = line;
+        ev.key = Some(key);
+        ev.value = Some(value.clone());
+        Some(SettingValue {
+            value,
+            explicit: true,
+            evidence: ev,
+        })
+    }
+
+    /// The effective value of a setting of `component`, with its source.
+    pub fn setting(&self, component: &str, query: &SettingQuery) -> Lookup {
+        let Some(comp) = self.component(component) else {
+            return Lookup::Absent(format!("component {component} is not defined"));
+        };
+        let cmd = match self.presence(component) {
+            Presence::Running(c) => c,
+            Presence::Absent(why) => return Lookup::Absent(why),
+            Presence::Unknown(why) => return Lookup::Unknown(why),
+        };
+        let sources = self.settings_sources(component, comp, &cmd);
+        let config_in_use = sources.config.is_some();
+        let not_set = |where_: &str| {
+            Lookup::NotSet(format!(
+                "{} is not set ({where_}) and has no default",
+                query.label()
+            ))
+        };
+        match comp.settings {
+            SettingsModel::Flags => {
+                if let Some(v) = self.from_flag(&cmd, component, query) {
+                    return Lookup::Found(v);
+                }
+                match self.default_for(comp, query, false) {
+                    Some(v) => Lookup::Found(v),
+                    None => not_set(&format!("looked at {}", cmd.describe(component))),
+                }
+            }
+            SettingsModel::Kubelet => {
+                if let Some(v) = self.from_flag(&cmd, component, query) {
+                    return Lookup::Found(v);
+                }
+                if query.path.is_some() {
+                    match &sources.drop_ins {
+                        Err(e) => return Lookup::Unknown(e.clone()),
+                        Ok(docs) => {
+                            for d in docs.iter().rev() {
+                                match d {
+                                    Err(e) => return Lookup::Unknown(e.clone()),
+                                    Ok(doc) => {
+                                        if let Some(v) =
+                                            Self::from_doc(comp, doc, query, EvidenceSource::DropIn)
+                                        {
+                                            return Lookup::Found(v);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    match &sources.config {
+                        Some(Err(e)) => return Lookup::Unknown(e.clone()),
+                        Some(Ok(doc)) => {
+                            if let Some(v) =
+                                Self::from_doc(comp, doc, query, EvidenceSource::ConfigFile)
+                            {
+                                return Lookup::Found(v);
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                match self.default_for(comp, query, config_in_use) {
+                    Some(v) => Lookup::Found(v),
+                    None => not_set(&format!(
+                        "looked at {}{}",
+                        cmd.describe(component),
+                        match &sources.config {
+                            Some(Ok(doc)) => format!(" and {}", doc.path),
+                            _ => String::new(),
+                        }
+                    )),
+                }
+            }
+            SettingsModel::Etcd => {
+                match &sources.config {
+                    Some(Err(e)) => return Lookup::Unknown(e.clone()),
+                    Some(Ok(doc)) => {
+                        // etcd ignores flags and environment when given a
+                        // config file (etcd.io op-guide/configuration).
+                        if let Some(v) =
+                            Self::from_doc(comp, doc, query, EvidenceSource::ConfigFile)
+                        {
+                            return Lookup::Found(v);
+                        }
+                        return match self.default_for(comp, query, true) {
+                            Some(v) => Lookup::Found(v),
+                            None => not_set(&format!("config file {} is in use", doc.path)),
+                        };
+                    }
+                    None => {}
+                }
+                if let Some(v) = self.from_flag(&cmd, component, query) {
+                    return Lookup::Found(v);
+                }
+                if let Some(var) = &query.env {
+                    match self.environment(&cmd) {
+                        Err(e) => return Lookup::Unknown(e),
+                        Ok(env) => {
+                            if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
+                                let mut ev = Evidence::new(
+                                    EvidenceSource::Environment,
+                                    format!(
+                                        "{var}={v} in the environment of {}",
+                                        cmd.describe(component)
+                                    ),
+                                );
+                                ev.key = Some(var.clone());
+                                ev.value = Some(v.clone());
+                                if let CmdOrigin::Process { pid, .. } = cmd.origin {
+                                    ev.pid = Some(pid);
+                                }
+                                return Lookup::Found(SettingValue {
+                                    value: v.clone(),
+                                    explicit: true,
+                                    evidence: ev,
+                                });
+                            }
+                        }
+                    }
+                }
+                match self.default_for(comp, query, false) {
+                    Some(v) => Lookup::Found(v),
+                    None => not_set(&format!(
+                        "looked at {} and its environment",
+                        cmd.describe(component)
+                    )),
+                }
+            }
+        }
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        self.accounts.get_or_init(|| {
+            let read = |p: &str| {
+                self.host
+                    .read(p, MAX_CONFIG_BYTES)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            };
+            Accounts::parse(&read("/etc/passwd"), &read("/etc/group"))
+        })
+    }
+
+    /// The files a reference names on this node.
+    pub fn files(&self, fref: &FileRef) -> FileSet {
+        match fref {
+            FileRef::Paths(paths) => self.existing(paths, "listed in the check"),
+            FileRef::Dir { dir, filter } => self.walk(
+                dir,
+                filter,
+                &format!("files matching {} in {dir}", filter.pattern),
+            ),
+            FileRef::Named {
+                component,
+                name,
+                filter,
+            } => {
+                let Some(src) = self.component(component).and_then(|c| c.files.get(name)) else {
+                    return FileSet::Absent(format!("component {component} has no file {name}"));
+                };
+                let resolved = self.resolve_source(component, name, src);
+                match (resolved, filter.as_ref().or(src.filter.as_ref())) {
+                    (FileSet::Files { how, files }, Some(filter)) if files.len() == 1 => {
+                        let dir = &files[0];
+                        match &dir.stat {
+                            Ok(st) if st.kind == FileKind::Dir => self.walk(
+                                &dir.path,
+                                filter,
+                                &format!(
+                                    "files matching {} in {} ({how})",
+                                    filter.pattern, dir.path
+                                ),
+                            ),
+                            Ok(_) => {
+                                FileSet::Unknown(format!("{} ({how}) is not a directory", dir.path))
+                            }
+                            Err(e) => FileSet::Unknown(format!("{} {e}", dir.path)),
+                        }
+                    }
+                    (other, _) => other,
+                }
+            }
+        }
+    }
+
+    fn resolve_source(&self, component: &str, name: &str, src: &FileSource) -> FileSet {
+        let comp_name = component;
+        if src.static_pod_manifest {
+            let Some(comp) = self.component(component) else {
+                return FileSet::Absent(format!("component {component} is not defined"));
+            };
+            return match self.find_manifest(comp) {
+                Ok(Some(path)) => {
+                    let (dir, how) = self.static_pod_dir().unwrap_or_default();
+                    let stat = self.host.stat(&path, true);
+                    FileSet::Files {
+                        how: format!("the {component} static pod manifest in {dir} ({how})"),
+                        files: vec![FileFact { path, stat }],
+                    }
+                }
+                Ok(None) => FileSet::Absent(format!(
+                    "there is no {component} static pod manifest ({} in {})",
+                    comp.static_pod.join(", "),
+                    self.static_pod_dir().map(|d| d.0).unwrap_or_default()
+                )),
+                Err(e) => FileSet::Unknown(e),
+            };
+        }
+        if let Some(unit) = &src.systemd_unit {
+            return self.systemd_unit(unit);
+        }
+        if let Some(q) = &src.setting {
+            match self.setting(comp_name, q) {
+                Lookup::Found(v) if v.explicit || src.candidates.is_empty() => {
+                    let path = v.value.clone();
+                    return match self.host.stat(&path, true) {
+                        Err(ReadError::NotFound) => FileSet::Absent(format!(
+                            "{path} ({}) does not exist",
+                            v.evidence.detail
+                        )),
+                        stat => FileSet::Files {
+                            how: format!("named by {}", v.evidence.detail),
+                            files: vec![FileFact { path, stat }],
+                        },
+                    };
+                }
+                Lookup::Unknown(why) => return FileSet::Unknown(why),
+                _ => {}
+            }
+        }
+        if src.candidates.is_empty() {
+            return FileSet::Absent(format!(
+                "{component} does not name its {name} file on this node"
+            ));
+        }
+        self.existing(
+            &src.candidates,
+            &format!("the first of the usual {name} locations that exists"),
+        )
+        .first_only()
+    }
+
+    fn existing(&self, paths: &[String], how: &str) -> FileSet {
+        let mut files = Vec::new();
+        for p in paths {
+            match self.host.stat(p, true) {
+                Err(ReadError::NotFound) => {}
+                stat => files.push(FileFact {
+                    path: p.clone(),
+                    stat,
+                }),
+            }
+        }
+        if files.is_empty() {
+            FileSet::Absent(format!("none of {} exists", paths.join(", ")))
+        } else {
+            FileSet::Files {
+                how: how.to_string(),
+                files,
+            }
+        }
+    }
+
+    fn systemd_unit(&self, unit: &str) -> FileSet {
+        let mut files = Vec::new();
+        let mut unit_found = None;
+        for dir in SYSTEMD_DIRS {
+            let p = format!("{dir}/{unit}");
+            match self.host.stat(&p, true) {
+                Err(ReadError::NotFound) => {}
+                stat if unit_found.is_none() => {
+                    unit_found = Some(p.clone());
+                    files.push(FileFact { path: p, stat });
+                }
+                _ => {}
+            }
+        }
+        // Drop-ins: a name in an earlier directory hides the same name later.
+        let mut seen = std::collections::BTreeSet::new();
+        for dir in SYSTEMD_DIRS {
+            let d = format!("{dir}/{unit}.d");
+            match self.host.list_dir(&d) {
+                Ok(names) => {
+                    for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
+                        if seen.insert(n.clone()) {
+                            let p = format!("{d}/{n}");
+                            let stat = self.host.stat(&p, true);
+                            files.push(FileFact { path: p, stat });
+                        }
+                    }
+                }
+                Err(ReadError::NotFound) => {}
+                Err(e) => return FileSet::Unknown(format!("{d} {e}")),
+            }
+        }
+        if files.is_empty() {
+            FileSet::Absent(format!(
+                "no {unit} unit or drop-in in {}",
+                SYSTEMD_DIRS.join(", ")
+            ))
+        } else {
+            FileSet::Files {
+                how: format!("the {unit} unit and its drop-ins"),
+                files,
+            }
+        }
+    }
+
+    fn walk(&self, dir: &str, filter: &DirFilter, how: &str) -> FileSet {
+        let mut files = Vec::new();
+        match self.host.stat(dir, true) {
+            Err(ReadError::NotFound) => return FileSet::Absent(format!("{dir} does not exist")),
+            Err(e) => return FileSet::Unknown(format!("{dir} {e}")),
+            Ok(st) if st.kind != FileKind::Dir => {
+                return FileSet::Unknown(format!("{dir} is not a directory"))
+            }
+            Ok(st) => {
+                // `*` means everything under the directory, itself included.
+                if filter.pattern == "*" {
+                    files.push(FileFact {
+                        path: dir.to_string(),
+                        stat: Ok(st),
+                    });
+                }
+            }
+        }
+        let mut stack = vec![(dir.trim_end_matches('/').to_string(), 0usize)];
+        while let Some((d, depth)) = stack.pop() {
+            let names = match self.host.list_dir(&d) {
+                Ok(n) => n,
+                Err(e) => return FileSet::Unknown(format!("{d} {e}")),
+            };
+            for n in names {
+                let p = format!("{d}/{n}");
+                let lst = self.host.stat(&p, false);
+                if let Ok(st) = &lst {
+                    if st.kind == FileKind::Dir && filter.recursive && depth < MAX_DIR_DEPTH {
+                        stack.push((p.clone(), depth + 1));
+                    }
+                }
+                if filter.matcher.is_match(&n) {
+                    let stat = match lst {
+                        Ok(st) if st.kind == FileKind::Symlink => self.host.stat(&p, true),
+                        other => other,
+                    };
+                    files.push(FileFact { path: p, stat });
+                    if files.len() > MAX_DIR_ENTRIES {
+                        return FileSet::Unknown(format!(
+                            "{dir} holds more than {MAX_DIR_ENTRIES} matching files"
+                        ));
+                    }
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        if files.is_empty() {
+            FileSet::Absent(format!("no file matches {} in {dir}", filter.pattern))
+        } else {
+            FileSet::Files {
+                how: how.to_string(),
+                files,
+            }
+        }
+    }
+
+    /// Read and parse a document for a document audit.
+    pub fn document(&self, path: &str) -> Result<ConfigDoc, String> {
+        self.read_config(path)
+    }
+}
+
+impl FileSet {
+    fn first_only(self) -> FileSet {
+        match self {
+            FileSet::Files { how, mut files } => {
+                files.truncate(1);
+                FileSet::Files { how, files }
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_give_command_args_and_env() {
+        let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --profiling=false\n    args: [--x=1]\n    env:\n    - name: A\n      value: b\n";
+        let (argv, env) = parse_manifest(text).unwrap();
+        assert_eq!(argv, vec!["kube-apiserver", "--profiling=false", "--x=1"]);
+        assert_eq!(env, vec![("A".to_string(), "b".to_string())]);
+        assert!(parse_manifest("kind: Pod\n")
+            .unwrap_err()
+            .contains("spec.containers"));
+        assert!(parse_manifest("spec: [\n").unwrap_err().contains("line"));
+    }
+
+    #[test]
+    fn binaries_match_by_exact_name() {
+        let bins = vec!["kubelet".to_string()];
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert!(component_bins_match(
+            &bins,
+            &argv("/usr/bin/kubelet --config=x")
+        ));
+        assert!(!component_bins_match(
+            &bins,
+            &argv("/usr/bin/kubelet-wrapper --config=x")
+        ));
+        assert!(!component_bins_match(&bins, &argv("grep kubelet")));
+        let hk = vec!["hyperkube".to_string(), "kubelet".to_string()];
+        assert!(component_bins_match(&hk, &argv("/hyperkube kubelet --a")));
+        assert!(!component_bins_match(
+            &hk,
+            &argv("/hyperkube apiserver --a")
+        ));
+    }
+}

@@ -1,0 +1,524 @@
+//! Runs checks against node facts: evaluates test items with the compare
+//! ops, combines them with bin_op in three-valued logic (a fact that could
+//! not be read is "unknown", never false), and turns the outcome into a
+//! verdict. Reads the node only through `NodeFacts`.
+
+pub mod compare;
+pub mod outcome;
+
+use crate::benchmark::model::{
+    AbsentVerdict, Audit, BinOp, Check, CheckKind, Controls, FileRef, StatField, TestItem,
+};
+use crate::collect::node::{FileFact, FileSet, Lookup, NodeFacts, Presence};
+use crate::collect::{Evidence, EvidenceSource, FileStat};
+pub use outcome::*;
+
+/// Which checks to run and how, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these check IDs (empty: all).
+    pub checks: Vec<String>,
+    /// Only these group IDs (empty: all).
+    pub groups: Vec<String>,
+    /// Check or group IDs reported INFO without running.
+    pub skip: Vec<String>,
+    pub scored: bool,
+    pub unscored: bool,
+}
+
+impl Selection {
+    fn includes(&self, group_id: &str, check: &Check) -> bool {
+        if !self.checks.is_empty() && !self.checks.iter().any(|c| c == &check.id) {
+            return false;
+        }
+        if !self.groups.is_empty() && !self.groups.iter().any(|g| g == group_id) {
+            return false;
+        }
+        match (self.scored, self.unscored) {
+            (true, false) => check.scored,
+            (false, true) => !check.scored,
+            _ => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Truth {
+    Holds,
+    Fails,
+    Unknown(String),
+}
+
+struct ItemOutcome {
+    truth: Truth,
+    actual: String,
+    expected: String,
+    evidence: Option<Evidence>,
+}
+
+fn combine(op: BinOp, truths: impl Iterator<Item = Truth>) -> Truth {
+    let mut unknown = None;
+    let mut any_hold = false;
+    let mut any_fail = false;
+    for t in truths {
+        match t {
+            Truth::Holds => any_hold = true,
+            Truth::Fails => any_fail = true,
+            Truth::Unknown(r) => {
+                unknown.get_or_insert(r);
+            }
+        }
+    }
+    match op {
+        BinOp::And if any_fail => Truth::Fails,
+        BinOp::Or if any_hold => Truth::Holds,
+        _ => match unknown {
+            Some(r) => Truth::Unknown(r),
+            None if op == BinOp::And => Truth::Holds,
+            None => Truth::Fails,
+        },
+    }
+}
+
+fn joiner(op: BinOp) -> &'static str {
+    match op {
+        BinOp::And => " AND ",
+        BinOp::Or => " OR ",
+    }
+}
+
+fn presence_expectation(item: &TestItem, subject: &str) -> String {
+    match (&item.compare, item.set) {
+        (_, false) => format!("'{subject}' is not present"),
+        (Some(c), true) => compare::expectation(subject, c),
+        (None, true) => format!("'{subject}' is present"),
+    }
+}
+
+fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) -> ItemOutcome {
+    let subject = item.query.label();
+    let expected = presence_expectation(item, &subject);
+    match facts.setting(component, &item.query) {
+        Lookup::Found(v) => {
+            let truth = if !item.set {
+                if v.explicit {
+                    Truth::Fails
+                } else {
+                    Truth::Holds
+                }
+            } else {
+                match &item.compare {
+                    Some(c) if !compare::holds(c, &v.value) => Truth::Fails,
+                    _ => Truth::Holds,
+                }
+            };
+            let origin = if v.explicit { "" } else { " (default)" };
+            ItemOutcome {
+                truth,
+                actual: format!("{subject}={}{origin}", v.value),
+                expected,
+                evidence: Some(v.evidence),
+            }
+        }
+        Lookup::NotSet(why) => ItemOutcome {
+            truth: if item.set { Truth::Fails } else { Truth::Holds },
+            actual: format!("{subject} is not set"),
+            expected,
+            evidence: Some(Evidence::new(EvidenceSource::NotSet, why)),
+        },
+        Lookup::Unknown(why) | Lookup::Absent(why) => ItemOutcome {
+            truth: Truth::Unknown(why.clone()),
+            actual: String::new(),
+            expected,
+            evidence: None,
+        },
+    }
+}
+
+fn stat_value(facts: &NodeFacts, field: StatField, st: &FileStat) -> String {
+    match field {
+        StatField::Mode => format!("{:o}", st.mode & 0o7777),
+        StatField::Owner => format!(
+            "{}:{}",
+            facts.accounts().user(st.uid),
+            facts.accounts().group(st.gid)
+        ),
+        StatField::User => facts.accounts().user(st.uid),
+        StatField::Group => facts.accounts().group(st.gid),
+    }
+}
+
+fn evaluate_file_items(
+    facts: &NodeFacts,
+    check: &Check,
+    file: &FileFact,
+) -> (Truth, Vec<String>, Evidence) {
+    let st = match &file.stat {
+        Ok(st) => st,
+        Err(e) => {
+            let why = format!("{} {e}", file.path);
+            return (
+                Truth::Unknown(why.clone()),
+                vec![],
+                Evidence::new(EvidenceSource::File, why),
+            );
+        }
+    };
+    let mut truths = Vec::new();
+    let mut actuals = Vec::new();
+    for item in &check.tests.items {
+        let Some(field) = item.stat else { continue };
+        let value = stat_value(facts, field, st);
+        let truth = match &item.compare {
+            Some(c) if !compare::holds(c, &value) => Truth::Fails,
+            _ => Truth::Holds,
+        };
+        truths.push(truth);
+        actuals.push(format!("{}={value}", field.name()));
+    }
+    let truth = combine(check.tests.bin_op, truths.into_iter());
+    let mut ev = Evidence::new(
+        EvidenceSource::File,
+        format!(
+            "{}: mode {:o}, owner {}:{}",
+            file.path,
+            st.mode,
+            facts.accounts().user(st.uid),
+            facts.accounts().group(st.gid)
+        ),
+    );
+    ev.path = Some(file.path.clone());
+    ev.value = Some(actuals.join(" "));
+    (truth, actuals, ev)
+}
+
+fn describe_ref(fref: &FileRef) -> String {
+    match fref {
+        FileRef::Named {
+            component,
+            name,
+            filter,
+        } => match filter {
+            Some(f) => format!("{component} {name} files matching {}", f.pattern),
+            None => format!("{component} {name} file"),
+        },
+        FileRef::Paths(p) => p.join(", "),
+        FileRef::Dir { dir, filter } => format!("{} in {dir}", filter.pattern),
+    }
+}
+
+/// What evaluating the audit produced before it becomes a verdict.
+enum AuditOutcome {
+    Absent(String),
+    Unknown(String),
+    Evaluated {
+        truth: Truth,
+        actual: String,
+        expected: String,
+        evidence: Vec<Evidence>,
+        how: String,
+    },
+}
+
+fn audit_outcome(facts: &NodeFacts, check: &Check, audit: &Audit) -> AuditOutcome {
+    let tests = &check.tests;
+    let expected_of = |subject: &dyn Fn(&TestItem) -> String| {
+        tests
+            .items
+            .iter()
+            .map(|i| presence_expectation(i, &subject(i)))
+            .collect::<Vec<_>>()
+            .join(joiner(tests.bin_op))
+    };
+    match audit {
+        Audit::Settings { component } => {
+            match facts.presence(component) {
+                Presence::Absent(why) => return AuditOutcome::Absent(why),
+                Presence::Unknown(why) => return AuditOutcome::Unknown(why),
+                Presence::Running(_) => {}
+            }
+            let outcomes: Vec<ItemOutcome> = tests
+                .items
+                .iter()
+                .map(|i| evaluate_setting_item(facts, component, i))
+                .collect();
+            let truth = combine(tests.bin_op, outcomes.iter().map(|o| o.truth.clone()));
+            let mut actual: Vec<String> = outcomes
+                .iter()
+                .map(|o| o.actual.clone())
+                .filter(|a| !a.is_empty())
+                .collect();
+            actual.dedup();
+            AuditOutcome::Evaluated {
+                truth,
+                actual: actual.join("; "),
+                expected: outcomes
+                    .iter()
+                    .map(|o| o.expected.clone())
+                    .collect::<Vec<_>>()
+                    .join(joiner(tests.bin_op)),
+                evidence: outcomes.into_iter().filter_map(|o| o.evidence).collect(),
+                how: format!("effective settings of {component}"),
+            }
+        }
+        Audit::File(fref) => match facts.files(fref) {
+            FileSet::Absent(why) => AuditOutcome::Absent(why),
+            FileSet::Unknown(why) => AuditOutcome::Unknown(why),
+            FileSet::Files { how, files } => {
+                let mut truths = Vec::new();
+                let mut evidence = Vec::new();
+                let mut actual = Vec::new();
+                for f in &files {
+                    let (t, a, ev) = evaluate_file_items(facts, check, f);
+                    if files.len() > 1 {
+                        actual.push(format!("{}: {}", f.path, a.join(" ")));
+                    } else {
+                        actual.push(a.join(" "));
+                    }
+                    // Failing files first, so the reason names them.
+                    if t == Truth::Holds {
+                        evidence.push(ev);
+                    } else {
+                        evidence.insert(truths.iter().filter(|t| **t != Truth::Holds).count(), ev);
+                    }
+                    truths.push(t);
+                }
+                AuditOutcome::Evaluated {
+                    truth: combine(BinOp::And, truths.into_iter()),
+                    actual: actual.join("\n"),
+                    expected: expected_of(&|i| {
+                        i.stat.map(|s| s.name().to_string()).unwrap_or_default()
+                    }),
+                    evidence,
+                    how: format!("{} ({how})", describe_ref(fref)),
+                }
+            }
+        },
+        Audit::Document(fref) => match facts.files(fref) {
+            FileSet::Absent(why) => AuditOutcome::Absent(why),
+            FileSet::Unknown(why) => AuditOutcome::Unknown(why),
+            FileSet::Files { how, files } => {
+                let mut truths = Vec::new();
+                let mut evidence = Vec::new();
+                let mut actual = Vec::new();
+                for f in &files {
+                    let doc = match facts.document(&f.path) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            truths.push(Truth::Unknown(e));
+                            continue;
+                        }
+                    };
+                    let mut item_truths = Vec::new();
+                    for item in &tests.items {
+                        let Some(path) = &item.query.path else {
+                            continue;
+                        };
+                        let found = path.lookup_text(&doc.doc);
+                        let t = match (&found, item.set, &item.compare) {
+                            (None, set, _) => {
+                                if set {
+                                    Truth::Fails
+                                } else {
+                                    Truth::Holds
+                                }
+                            }
+                            (Some(_), false, _) => Truth::Fails,
+                            (Some(v), true, Some(c)) => {
+                                if compare::holds(c, v) {
+                                    Truth::Holds
+                                } else {
+                                    Truth::Fails
+                                }
+                            }
+                            (Some(_), true, None) => Truth::Holds,
+                        };
+                        let shown = found.clone().unwrap_or_else(|| "(absent)".to_string());
+                        actual.push(format!("{path}={shown}"));
+                        let mut ev = Evidence::new(
+                            EvidenceSource::Document,
+                            format!("{path}: {shown} in {}", f.path),
+                        );
+                        ev.path = Some(f.path.clone());
+                        ev.key = Some(path.to_string());
+                        ev.value = found;
+                        evidence.push(ev);
+                        item_truths.push(t);
+                    }
+                    truths.push(combine(tests.bin_op, item_truths.into_iter()));
+                }
+                AuditOutcome::Evaluated {
+                    truth: combine(BinOp::And, truths.into_iter()),
+                    actual: actual.join("; "),
+                    expected: expected_of(&|i| i.query.label()),
+                    evidence,
+                    how: format!("{} ({how})", describe_ref(fref)),
+                }
+            }
+        },
+    }
+}
+
+/// Run one check.
+pub fn evaluate_check(
+    facts: &NodeFacts,
+    check: &Check,
+    group_skipped: bool,
+    user_skip: bool,
+) -> CheckResult {
+    let kind = match check.kind {
+        CheckKind::Audited => "",
+        CheckKind::Manual => "manual",
+        CheckKind::Skip => "skip",
+    };
+    let mut r = CheckResult {
+        id: check.id.clone(),
+        text: check.text.clone(),
+        status: Status::Info,
+        scored: check.scored,
+        kind: kind.to_string(),
+        remediation: check.remediation.clone(),
+        audit: String::new(),
+        actual_value: String::new(),
+        expected_result: String::new(),
+        reason: String::new(),
+        evidence: Vec::new(),
+        defined_at: check.location.to_string(),
+    };
+    if user_skip {
+        r.reason = "skipped with --skip".to_string();
+        return r;
+    }
+    if group_skipped || check.kind == CheckKind::Skip {
+        r.reason = "marked type: skip in the cfg".to_string();
+        return r;
+    }
+    if check.kind == CheckKind::Manual {
+        // kube-bench reports manual checks WARN with no reason; the
+        // remediation says what to verify by hand.
+        r.status = Status::Warn;
+        return r;
+    }
+    let Some(audit) = &check.audit else {
+        r.status = Status::Warn;
+        r.reason = "the check has no audit".to_string();
+        return r;
+    };
+    match audit_outcome(facts, check, audit) {
+        AuditOutcome::Absent(why) => {
+            r.status = match check.if_absent {
+                AbsentVerdict::Info => Status::Info,
+                AbsentVerdict::Pass => Status::Pass,
+            };
+            r.reason = format!("not applicable on this node: {why}");
+            r.audit = match audit {
+                Audit::Settings { component } => format!("effective settings of {component}"),
+                Audit::File(f) | Audit::Document(f) => describe_ref(f),
+            };
+        }
+        AuditOutcome::Unknown(why) => {
+            r.status = Status::Warn;
+            r.reason = format!("could not be audited: {why}");
+        }
+        AuditOutcome::Evaluated {
+            truth,
+            actual,
+            expected,
+            evidence,
+            how,
+        } => {
+            r.audit = how;
+            r.actual_value = actual;
+            r.expected_result = expected;
+            r.evidence = evidence;
+            match truth {
+                Truth::Holds => {
+                    r.status = Status::Pass;
+                    r.reason = r
+                        .evidence
+                        .first()
+                        .map(|e| e.detail.clone())
+                        .unwrap_or_default();
+                }
+                Truth::Fails => {
+                    r.status = if check.scored {
+                        Status::Fail
+                    } else {
+                        Status::Warn
+                    };
+                    let first = r
+                        .evidence
+                        .first()
+                        .map(|e| e.detail.clone())
+                        .unwrap_or_default();
+                    r.reason = format!("expected {}; found {first}", r.expected_result);
+                }
+                Truth::Unknown(why) => {
+                    r.status = Status::Warn;
+                    r.reason = format!("could not be audited: {why}");
+                }
+            }
+        }
+    }
+    r
+}
+
+/// Run the selected checks of one target.
+pub fn evaluate_controls(
+    facts: &NodeFacts,
+    controls: &Controls,
+    sel: &Selection,
+) -> ControlsResult {
+    let mut summary = Summary::default();
+    let mut groups = Vec::new();
+    for g in &controls.groups {
+        let mut gsum = Summary::default();
+        let mut checks = Vec::new();
+        for c in &g.checks {
+            if !sel.includes(&g.id, c) {
+                continue;
+            }
+            let user_skip = sel.skip.iter().any(|s| s == &c.id || s == &g.id);
+            let r = evaluate_check(facts, c, g.skip, user_skip);
+            gsum.add(r.status);
+            checks.push(r);
+        }
+        if checks.is_empty() {
+            continue;
+        }
+        summary.merge(&gsum);
+        groups.push(GroupResult {
+            id: g.id.clone(),
+            text: g.text.clone(),
+            checks,
+            summary: gsum,
+        });
+    }
+    ControlsResult {
+        id: controls.id.clone(),
+        version: controls.version.clone(),
+        text: controls.text.clone(),
+        target: controls.target.clone(),
+        groups,
+        summary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_valued_combination() {
+        use Truth::*;
+        let u = || Unknown("x".into());
+        assert_eq!(combine(BinOp::And, [Holds, Holds].into_iter()), Holds);
+        assert_eq!(combine(BinOp::And, [Holds, Fails].into_iter()), Fails);
+        assert_eq!(combine(BinOp::And, [u(), Fails].into_iter()), Fails);
+        assert_eq!(combine(BinOp::And, [Holds, u()].into_iter()), u());
+        assert_eq!(combine(BinOp::Or, [Fails, Holds].into_iter()), Holds);
+        assert_eq!(combine(BinOp::Or, [u(), Holds].into_iter()), Holds);
+        assert_eq!(combine(BinOp::Or, [u(), Fails].into_iter()), u());
+        assert_eq!(combine(BinOp::Or, [Fails, Fails].into_iter()), Fails);
+    }
+}
