@@ -98,7 +98,7 @@ fn scalar_text(value: &serde_yaml::Value) -> String {
 mod tests {
     use super::*;
 
-    #[derive(serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize)]
     struct Scalars {
         id: String,
         value: String,

@@ -118,9 +118,14 @@ impl fmt::Display for CfgErrors {
 
 impl std::error::Error for CfgErrors {}
 
+/// A controls file read and parsed ahead of validation.
+type Parsed = Result<Option<(String, Result<RawControls, yaml::YamlError>)>, String>;
+
 struct Collector<'a> {
     source: &'a CfgSource,
     errors: Vec<CfgError>,
+    /// Controls files parsed in parallel before validation, by relative path.
+    parsed: HashMap<String, Parsed>,
 }
 
 impl Collector<'_> {
@@ -202,9 +207,8 @@ fn component_line(text: &str, name: &str) -> Option<usize> {
         if in_components && !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
             in_components = false;
         }
-        if in_components && l.trim_start() == needle.as_str()
-            || in_components && l.trim_start().starts_with(&format!("{needle} "))
-        {
+        let t = l.trim_start();
+        if in_components && (t == needle.as_str() || t.starts_with(&format!("{needle} "))) {
             return Some(i + 1);
         }
     }
@@ -219,11 +223,46 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+fn parse_all(source: &CfgSource, rels: &[String]) -> HashMap<String, Parsed> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = rels.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = rels
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|rel| {
+                            let parsed = source.read(rel).map(|t| {
+                                t.map(|text| {
+                                    let raw = yaml::from_str::<RawControls>(&text);
+                                    (text, raw)
+                                })
+                            });
+                            (rel.clone(), parsed)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A worker that panicked leaves its files unparsed; they are parsed
+        // again in order below, so nothing is lost.
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .flatten()
+            .collect()
+    })
+}
+
 /// Load and validate the whole cfg.
 pub fn load_catalog(source: &CfgSource) -> Result<Catalog, CfgErrors> {
     let mut c = Collector {
         source,
         errors: Vec::new(),
+        parsed: HashMap::new(),
     };
     let Some(config_text) = c.read("config.yaml") else {
         return Err(CfgErrors(c.errors));
@@ -284,6 +323,15 @@ pub fn load_catalog(source: &CfgSource) -> Result<Catalog, CfgErrors> {
             }
         }
     }
+
+    // Parsing YAML is most of the load time: parse every controls file on
+    // all cores first, then validate in order so errors stay deterministic.
+    let rels: Vec<String> = raw
+        .target_mapping
+        .iter()
+        .flat_map(|(b, ts)| ts.iter().map(move |t| format!("{b}/{t}.yaml")))
+        .collect();
+    c.parsed = parse_all(source, &rels);
 
     let mut benchmarks = BTreeMap::new();
     for (bench, target_names) in &raw.target_mapping {
@@ -351,9 +399,29 @@ fn load_benchmark(
     let mut seen_ids: HashMap<String, Location> = HashMap::new();
     for target in target_names {
         let rel = format!("{bench}/{target}.yaml");
-        let Some(text) = c.read(&rel) else { continue };
-        let Some(raw) = c.parse::<RawControls>(&rel, &text) else {
-            continue;
+        let (text, parsed) = match c.parsed.remove(&rel) {
+            Some(Ok(Some(pair))) => pair,
+            Some(Ok(None)) => {
+                c.push(&rel, None, None, "file not found".to_string());
+                continue;
+            }
+            Some(Err(msg)) => {
+                c.push(&rel, None, None, msg);
+                continue;
+            }
+            None => {
+                let Some(text) = c.read(&rel) else { continue };
+                let parsed = yaml::from_str::<RawControls>(&text);
+                (text, parsed)
+            }
+        };
+        let raw = match parsed {
+            Ok(raw) => raw,
+            Err(e) => {
+                let check = e.line.and_then(|l| enclosing_check_id(&text, l));
+                c.push(&rel, e.line, check.as_deref(), e.message);
+                continue;
+            }
         };
         let lines = id_lines(&text);
         if raw.target != *target {

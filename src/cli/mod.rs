@@ -197,10 +197,36 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Run { targets }) => Some(targets.clone()),
         None => None,
     };
-    if g.scored && g.unscored {
-        // Both: every check, as kube-bench does.
-    }
+    let report = audit(g, targets_requested.as_deref(), true)?;
+    let text = if g.json {
+        let mut s =
+            serde_json::to_string(&report::json::render(&report)).context("encoding JSON")?;
+        s.push('\n');
+        s
+    } else {
+        let opts = TextOptions {
+            color: use_color(g),
+            no_remediations: g.noremediations,
+            no_summary: g.nosummary,
+            no_totals: g.nototals,
+            include_test_output: g.include_test_output,
+        };
+        colored::control::set_override(opts.color);
+        report::text::render(&report, &opts)
+    };
+    emit(g, &text)?;
+    let failed = report.totals().fail > 0;
+    Ok(if failed { g.exit_code } else { 0 })
+}
 
+/// The whole audit without printing the report: load and validate the cfg,
+/// open the host, detect, evaluate. `targets` is `None` in auto mode.
+/// `explain` prints the detection and target choices on stderr.
+pub fn audit(
+    g: &GlobalArgs,
+    targets_requested: Option<&[String]>,
+    explain: bool,
+) -> Result<RunReport> {
     let source = match &g.config_dir {
         Some(dir) => {
             if !dir.is_dir() {
@@ -247,15 +273,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         detection.source,
         host.describe()
     ));
-    eprintln!("{msg}");
-    for n in &detection.notes {
-        eprintln!("kubecis: note: {n}");
+    if explain {
+        eprintln!("{msg}");
+        for n in &detection.notes {
+            eprintln!("kubecis: note: {n}");
+        }
     }
 
     let all_targets: Vec<String> = bench.controls.iter().map(|c| c.target.clone()).collect();
     let choices: Vec<TargetChoice> = match targets_requested {
         Some(list) if !list.is_empty() => {
-            for t in &list {
+            for t in list {
                 if !all_targets.contains(t) {
                     return Err(usage(format!(
                         "unknown target {t:?} for {}; it has: {}",
@@ -266,7 +294,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             all_targets
                 .iter()
-                .filter(|t| list.contains(t))
+                .filter(|t| list.contains(*t))
                 .map(|t| TargetChoice {
                     target: t.clone(),
                     selected: true,
@@ -284,7 +312,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             .collect(),
         None => {
             let choices = detect::choose_targets(&catalog, &facts, &all_targets);
-            for c in &choices {
+            for c in choices.iter().filter(|_| explain) {
                 eprintln!(
                     "kubecis: target {}: {} ({})",
                     c.target,
@@ -325,7 +353,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
     }
 
-    let report = RunReport {
+    Ok(RunReport {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: host.hostname(),
         host: host.describe(),
@@ -333,24 +361,5 @@ pub fn run(cli: Cli) -> Result<u8> {
         detection,
         targets: choices,
         controls,
-    };
-    let text = if g.json {
-        let mut s =
-            serde_json::to_string(&report::json::render(&report)).context("encoding JSON")?;
-        s.push('\n');
-        s
-    } else {
-        let opts = TextOptions {
-            color: use_color(g),
-            no_remediations: g.noremediations,
-            no_summary: g.nosummary,
-            no_totals: g.nototals,
-            include_test_output: g.include_test_output,
-        };
-        colored::control::set_override(opts.color);
-        report::text::render(&report, &opts)
-    };
-    emit(g, &text)?;
-    let failed = report.totals().fail > 0;
-    Ok(if failed { g.exit_code } else { 0 })
+    })
 }

@@ -105,10 +105,11 @@ impl Flags {
 /// occurrence winning.
 pub fn map_entry(list: &str, key: &str) -> Option<String> {
     list.split(',')
+        .rev()
         .filter_map(|kv| kv.split_once('='))
         .filter(|(k, _)| k.trim() == key)
         .map(|(_, v)| v.trim().to_string())
-        .last()
+        .next()
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ pub struct NodeFacts<'h> {
     processes: OnceCell<Result<ProcessList, String>>,
     presence: RefCell<HashMap<String, Presence>>,
     sources: RefCell<HashMap<String, Rc<SettingsSources>>>,
-    env: RefCell<HashMap<u32, Result<Rc<Vec<(String, String)>>, String>>>,
+    env: RefCell<HashMap<u32, EnvResult>>,
     accounts: OnceCell<Accounts>,
     static_pod_dir: OnceCell<Result<(String, String), String>>,
 }
@@ -154,7 +154,12 @@ fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
         .all(|(i, w)| argv.get(i + 1) == Some(w))
 }
 
-fn parse_manifest(text: &str) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+/// A process environment as `(name, value)` pairs.
+type EnvVars = Vec<(String, String)>;
+type EnvResult = Result<Rc<EnvVars>, String>;
+
+/// A static pod's command line and container environment.
+fn parse_manifest(text: &str) -> Result<(Vec<String>, EnvVars), String> {
     let doc = yaml::to_document(text).map_err(|e| match e.line {
         Some(l) => format!("line {l}: {}", e.message),
         None => e.message,
@@ -531,7 +536,7 @@ impl<'h> NodeFacts<'h> {
         })
     }
 
-    fn from_flag(
+    fn flag_value(
         &self,
         cmd: &CommandLine,
         component: &str,
@@ -566,7 +571,7 @@ impl<'h> NodeFacts<'h> {
         })
     }
 
-    fn from_doc(
+    fn doc_value(
         comp: &Component,
         doc: &ConfigDoc,
         query: &SettingQuery,
@@ -618,7 +623,7 @@ impl<'h> NodeFacts<'h> {
         };
         match comp.settings {
             SettingsModel::Flags => {
-                if let Some(v) = self.from_flag(&cmd, component, query) {
+                if let Some(v) = self.flag_value(&cmd, component, query) {
                     return Lookup::Found(v);
                 }
                 match self.default_for(comp, query, false) {
@@ -627,7 +632,7 @@ impl<'h> NodeFacts<'h> {
                 }
             }
             SettingsModel::Kubelet => {
-                if let Some(v) = self.from_flag(&cmd, component, query) {
+                if let Some(v) = self.flag_value(&cmd, component, query) {
                     return Lookup::Found(v);
                 }
                 if query.path.is_some() {
@@ -638,9 +643,12 @@ impl<'h> NodeFacts<'h> {
                                 match d {
                                     Err(e) => return Lookup::Unknown(e.clone()),
                                     Ok(doc) => {
-                                        if let Some(v) =
-                                            Self::from_doc(comp, doc, query, EvidenceSource::DropIn)
-                                        {
+                                        if let Some(v) = Self::doc_value(
+                                            comp,
+                                            doc,
+                                            query,
+                                            EvidenceSource::DropIn,
+                                        ) {
                                             return Lookup::Found(v);
                                         }
                                     }
@@ -652,7 +660,7 @@ impl<'h> NodeFacts<'h> {
                         Some(Err(e)) => return Lookup::Unknown(e.clone()),
                         Some(Ok(doc)) => {
                             if let Some(v) =
-                                Self::from_doc(comp, doc, query, EvidenceSource::ConfigFile)
+                                Self::doc_value(comp, doc, query, EvidenceSource::ConfigFile)
                             {
                                 return Lookup::Found(v);
                             }
@@ -679,7 +687,7 @@ impl<'h> NodeFacts<'h> {
                         // etcd ignores flags and environment when given a
                         // config file (etcd.io op-guide/configuration).
                         if let Some(v) =
-                            Self::from_doc(comp, doc, query, EvidenceSource::ConfigFile)
+                            Self::doc_value(comp, doc, query, EvidenceSource::ConfigFile)
                         {
                             return Lookup::Found(v);
                         }
@@ -690,7 +698,7 @@ impl<'h> NodeFacts<'h> {
                     }
                     None => {}
                 }
-                if let Some(v) = self.from_flag(&cmd, component, query) {
+                if let Some(v) = self.flag_value(&cmd, component, query) {
                     return Lookup::Found(v);
                 }
                 if let Some(var) = &query.env {

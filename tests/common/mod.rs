@@ -1,0 +1,85 @@
+//! Shared helpers for the integration tests: run the real binary, compare
+//! golden files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn kubecis() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubecis"));
+    c.env_remove("NO_COLOR");
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    kubecis().args(args).output().expect("run kubecis")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn node(name: &str) -> String {
+    format!("tests/fixtures/nodes/{name}")
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Compare with a golden file; `KUBECIS_BLESS=1` rewrites it instead.
+pub fn assert_golden(rel: &str, actual: &str) {
+    let path = repo_path(rel);
+    if std::env::var_os("KUBECIS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with KUBECIS_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output at line {}:\n  golden: {:?}\n  actual: {:?}\n(review, then KUBECIS_BLESS=1 cargo test to accept)",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", stdout(o)))
+}
+
+/// Every check result in a JSON report, as (id, status, reason).
+pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for c in report["Controls"].as_array().unwrap() {
+        for g in c["tests"].as_array().unwrap() {
+            for r in g["results"].as_array().unwrap() {
+                out.push((
+                    r["test_number"].as_str().unwrap().to_string(),
+                    r["status"].as_str().unwrap().to_string(),
+                    r["reason"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
