@@ -257,7 +257,17 @@ fn audit_outcome(facts: &NodeFacts, check: &Check, audit: &Audit) -> AuditOutcom
                     .map(|o| o.expected.clone())
                     .collect::<Vec<_>>()
                     .join(joiner(tests.bin_op)),
-                evidence: outcomes.into_iter().filter_map(|o| o.evidence).collect(),
+                evidence: {
+                    // Two items asking about the same setting (`x` or not
+                    // set) share one piece of evidence; show it once.
+                    let mut ev: Vec<Evidence> = Vec::new();
+                    for e in outcomes.into_iter().filter_map(|o| o.evidence) {
+                        if !ev.contains(&e) {
+                            ev.push(e);
+                        }
+                    }
+                    ev
+                },
                 how: format!("effective settings of {component}"),
             }
         }
