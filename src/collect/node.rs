@@ -508,13 +508,7 @@ impl<'h> NodeFacts<'h> {
         query: &SettingQuery,
         config_in_use: bool,
     ) -> Option<SettingValue> {
-        let d = comp.defaults.iter().find(|d| {
-            let same_key = d.query.key == query.key;
-            same_key
-                && ((query.flag.is_some() && d.query.flag == query.flag)
-                    || (query.path.is_some() && d.query.path == query.path)
-                    || (query.env.is_some() && d.query.env == query.env))
-        })?;
+        let d = Self::default_entry(comp, query)?;
         let (value, mode) = match (&d.flags_only, config_in_use, comp.settings) {
             (Some(v), false, SettingsModel::Kubelet) => (v.clone(), " without a config file"),
             (_, true, SettingsModel::Kubelet) => (d.value.clone(), " with a config file"),
