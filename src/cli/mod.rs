@@ -59,6 +59,10 @@ pub struct GlobalArgs {
     /// Benchmark to run (e.g. cis-1.12); skips version detection.
     #[arg(long, global = true, conflicts_with = "version")]
     pub benchmark: Option<String>,
+    /// Distribution whose benchmarks and file layout to use (k3s, rke2, eks,
+    /// gke, aks, kubeadm); skips distribution detection.
+    #[arg(long, global = true, conflicts_with = "benchmark")]
+    pub distribution: Option<String>,
     /// Kubernetes version (major.minor) whose benchmark to run; skips detection.
     #[arg(long, global = true)]
     pub version: Option<String>,
@@ -242,20 +246,25 @@ pub fn audit(
     let catalog = load_catalog(&source).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let host = open_host(g)?;
 
-    // Detection runs against the first benchmark's components only to find
-    // the version; checks then use the chosen benchmark's components.
+    // Detection reads the node with the upstream components (the newest
+    // benchmark that belongs to no distribution); checks then use the chosen
+    // benchmark's components.
     let probe_bench = catalog
         .benchmarks
         .values()
-        .next_back()
+        .rev()
+        .find(|b| catalog.distribution_of(&b.name).is_none())
+        .or_else(|| catalog.benchmarks.values().next_back())
         .ok_or_else(|| usage("the cfg defines no benchmark"))?;
     let probe_facts = NodeFacts::new(host.as_ref(), &probe_bench.components);
     let requested = Requested {
         benchmark: g.benchmark.clone(),
         version: g.version.clone(),
+        distribution: g.distribution.clone(),
     };
     let detection =
-        detect::detect_benchmark(&catalog, &probe_facts, &requested).map_err(|e| usage(e.0))?;
+        detect::detect_benchmark(&catalog, &probe_facts, &catalog.version_from, &requested)
+            .map_err(|e| usage(e.0))?;
     let bench = catalog.benchmark(&detection.benchmark).ok_or_else(|| {
         usage(format!(
             "benchmark {} is not in the cfg",
@@ -264,6 +273,15 @@ pub fn audit(
     })?;
     let facts = NodeFacts::new(host.as_ref(), &bench.components);
 
+    if explain {
+        match &detection.distribution {
+            Some(d) if !detection.distribution_evidence.is_empty() => eprintln!(
+                "kubecis: distribution {d} (from {})",
+                detection.distribution_evidence.join(", ")
+            ),
+            _ => {}
+        }
+    }
     let mut msg = format!("kubecis: benchmark {}", detection.benchmark);
     if let Some(v) = &detection.kubernetes_version {
         msg.push_str(&format!(" for Kubernetes {v}"));

@@ -36,8 +36,27 @@ const STATIC_POD_DIR_FILE: &str = "static-pod-dir";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdOrigin {
-    Process { pid: u32, others: Vec<u32> },
-    Manifest { path: String },
+    Process {
+        pid: u32,
+        others: Vec<u32>,
+    },
+    Manifest {
+        path: String,
+    },
+    /// Logged to the journal by a carrier process that runs the component
+    /// inside itself (k3s).
+    Journal {
+        units: Vec<String>,
+        carrier: String,
+        carrier_pid: u32,
+    },
+    /// No command line of its own: the component runs inside a carrier and
+    /// is configured by a file only (k3s's embedded etcd).
+    Embedded {
+        config: String,
+        carrier: String,
+        carrier_pid: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +82,21 @@ impl CommandLine {
             CmdOrigin::Manifest { path } => {
                 format!("{component} static pod manifest {path} (no running process visible)")
             }
+            CmdOrigin::Journal {
+                units,
+                carrier,
+                carrier_pid,
+            } => format!(
+                "{component} as {carrier} (pid {carrier_pid}) runs it (its command line from the journal of {}, read with journalctl)",
+                units.join(", ")
+            ),
+            CmdOrigin::Embedded {
+                config,
+                carrier,
+                carrier_pid,
+            } => format!(
+                "{component} embedded in {carrier} (pid {carrier_pid}), configured by {config}"
+            ),
         }
     }
 }
@@ -140,7 +174,7 @@ pub struct NodeFacts<'h> {
     static_pod_dir: OnceCell<Result<(String, String), String>>,
 }
 
-fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
+pub fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
     let Some(argv0) = argv.first() else {
         return false;
     };
@@ -202,6 +236,35 @@ fn parse_manifest(text: &str) -> Result<(Vec<String>, EnvVars), String> {
         _ => Vec::new(),
     };
     Ok((argv, env))
+}
+
+/// The command line in a journal message such as
+/// `time="..." level=info msg="Running kube-apiserver --a=1 --b=2"`: the
+/// last word of `marker` as argv[0], then the space-separated words after
+/// it, up to the end of a quoted `msg="..."` (with `\"` and `\\` unescaped).
+/// Arguments containing spaces cannot be told apart in this form.
+pub fn logged_command_line(line: &str, marker: &str) -> Option<Vec<String>> {
+    let at = line.find(marker)?;
+    let quoted = line[..at].contains("msg=\"");
+    let rest = &line[at + marker.len()..];
+    let mut text = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => match chars.next() {
+                Some(n) => text.push(n),
+                None => break,
+            },
+            '"' if quoted => break,
+            c => text.push(c),
+        }
+    }
+    let argv0 = marker.split_whitespace().last()?.to_string();
+    Some(
+        std::iter::once(argv0)
+            .chain(text.split_whitespace().map(str::to_string))
+            .collect(),
+    )
 }
 
 impl<'h> NodeFacts<'h> {
@@ -330,10 +393,18 @@ impl<'h> NodeFacts<'h> {
                 }
             }
         }
+        if let Some(p) = self.embedded_presence(name, comp) {
+            return p;
+        }
         let bins_text = comp
             .bins
             .iter()
             .map(|b| b.join(" "))
+            .chain(
+                comp.journal
+                    .iter()
+                    .flat_map(|j| j.carriers.iter().map(|c| c.join(" "))),
+            )
             .collect::<Vec<_>>()
             .join(", ");
         let manifest = match self.find_manifest(comp) {
@@ -381,9 +452,83 @@ impl<'h> NodeFacts<'h> {
         }
     }
 
+    /// The first running process matching one of `carriers`.
+    fn carrier(&self, carriers: &[Vec<String>]) -> Option<(String, u32)> {
+        let list = self.processes().as_ref().ok()?;
+        carriers.iter().find_map(|words| {
+            list.processes
+                .iter()
+                .find(|p| component_bins_match(words, &p.argv))
+                .map(|p| (words.join(" "), p.pid))
+        })
+    }
+
+    /// Presence of a component that runs inside a carrier process: from the
+    /// command line the carrier logged, or from its config file alone.
+    fn embedded_presence(&self, name: &str, comp: &Component) -> Option<Presence> {
+        if let Some(j) = &comp.journal {
+            if let Some((carrier, carrier_pid)) = self.carrier(&j.carriers) {
+                let units = j.units.join(", ");
+                return Some(match self.host.journal_lines(&j.units, &j.marker) {
+                    Err(e) => Presence::Unknown(format!(
+                        "{carrier} (pid {carrier_pid}) runs {name}, but its command line cannot be read from the journal of {units}: {e}"
+                    )),
+                    Ok(lines) => match lines.last().and_then(|l| logged_command_line(l, &j.marker)) {
+                        None => Presence::Unknown(format!(
+                            "{carrier} (pid {carrier_pid}) runs {name}, but the journal of {units} has no \"{}\" message (rotated away, or the journal is not persistent)",
+                            j.marker
+                        )),
+                        Some(argv) => {
+                            let flags = Flags::parse(&argv[1..]);
+                            Presence::Running(Rc::new(CommandLine {
+                                argv,
+                                flags,
+                                origin: CmdOrigin::Journal {
+                                    units: j.units.clone(),
+                                    carrier,
+                                    carrier_pid,
+                                },
+                                manifest_env: None,
+                            }))
+                        }
+                    },
+                });
+            }
+        }
+        if let Some(pw) = &comp.present_with {
+            if let Some((carrier, carrier_pid)) = self.carrier(&pw.carriers) {
+                for path in &pw.paths {
+                    match self.host.stat(path, true) {
+                        Ok(_) => {
+                            return Some(Presence::Running(Rc::new(CommandLine {
+                                argv: Vec::new(),
+                                flags: Flags::parse::<String>(&[]),
+                                origin: CmdOrigin::Embedded {
+                                    config: path.clone(),
+                                    carrier,
+                                    carrier_pid,
+                                },
+                                manifest_env: None,
+                            })))
+                        }
+                        Err(ReadError::NotFound) => {}
+                        Err(e) => {
+                            return Some(Presence::Unknown(format!(
+                                "cannot tell whether {carrier} (pid {carrier_pid}) runs {name}: {path} {e}"
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn environment(&self, cmd: &CommandLine) -> Result<Rc<Vec<(String, String)>>, String> {
         match &cmd.origin {
             CmdOrigin::Manifest { .. } => Ok(Rc::new(cmd.manifest_env.clone().unwrap_or_default())),
+            // The carrier's environment is not the component's.
+            CmdOrigin::Journal { .. } | CmdOrigin::Embedded { .. } => Ok(Rc::new(Vec::new())),
             CmdOrigin::Process { pid, .. } => {
                 if let Some(e) = self.env.borrow().get(pid) {
                     return e.clone();
@@ -423,6 +568,9 @@ impl<'h> NodeFacts<'h> {
         let Some(src) = &comp.config_file else {
             return Ok(None);
         };
+        if let CmdOrigin::Embedded { config, .. } = &cmd.origin {
+            return Ok(Some(config.clone()));
+        }
         let Some(q) = &src.setting else {
             return Ok(None);
         };
@@ -546,6 +694,12 @@ impl<'h> NodeFacts<'h> {
         let (source, pid, path) = match &cmd.origin {
             CmdOrigin::Process { pid, .. } => (EvidenceSource::CommandLine, Some(*pid), None),
             CmdOrigin::Manifest { path } => (EvidenceSource::Manifest, None, Some(path.clone())),
+            CmdOrigin::Journal { carrier_pid, .. } => {
+                (EvidenceSource::Journal, Some(*carrier_pid), None)
+            }
+            CmdOrigin::Embedded { carrier_pid, .. } => {
+                (EvidenceSource::CommandLine, Some(*carrier_pid), None)
+            }
         };
         let repeated = cmd.flags.count(flag);
         let mut detail = format!("{} on {}", occ.written, cmd.describe(component));
@@ -1019,5 +1173,36 @@ mod tests {
             &hk,
             &argv("/hyperkube apiserver --a")
         ));
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::logged_command_line;
+
+    #[test]
+    fn a_k3s_journal_message_gives_the_command_line() {
+        let line = r#"Sep 11 17:22:08 server-0 k3s[2234]: time="2025-09-11T17:22:08Z" level=info msg="Running kube-scheduler --bind-address=127.0.0.1 --kubeconfig=/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig --profiling=false""#;
+        let argv = logged_command_line(line, "Running kube-scheduler").unwrap();
+        assert_eq!(
+            argv,
+            vec![
+                "kube-scheduler",
+                "--bind-address=127.0.0.1",
+                "--kubeconfig=/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
+                "--profiling=false"
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_the_message() {
+        let line = r#"level=info msg="Running kubelet --node-labels=a=\"b\" --x=1" other=2"#;
+        let argv = logged_command_line(line, "Running kubelet").unwrap();
+        assert_eq!(argv, vec!["kubelet", "--node-labels=a=\"b\"", "--x=1"]);
+        // Without msg="...", the rest of the line is the command line.
+        let argv = logged_command_line("Running kubelet --a=1", "Running kubelet").unwrap();
+        assert_eq!(argv, vec!["kubelet", "--a=1"]);
+        assert!(logged_command_line("nothing here", "Running kubelet").is_none());
     }
 }
