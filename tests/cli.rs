@@ -237,6 +237,45 @@ fn auto_mode_explains_the_targets_it_chose() {
 }
 
 #[test]
+fn a_component_that_cannot_be_read_runs_its_target_with_warnings() {
+    // The scheduler's manifest is malformed and no scheduler process is
+    // visible: kubecis cannot tell whether it runs, so the master target
+    // still runs and the scheduler's checks say WARN with the reason
+    // instead of the target vanishing from the report.
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("root/etc/kubernetes/manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    std::fs::write(manifests.join("kube-scheduler.yaml"), "spec: [unclosed\n").unwrap();
+    std::fs::write(
+        dir.path().join("node.yaml"),
+        "processes:\n- pid: 10\n  cmdline: [kube-apiserver, --profiling=false]\n- pid: 11\n  cmdline: [kube-controller-manager, --profiling=false]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "--snapshot",
+        dir.path().to_str().unwrap(),
+        "--version",
+        "1.32",
+        "--json",
+        "--check",
+        "1.3.2,1.4.1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("target master: runs (found apiserver (pid 10), controllermanager (pid 11); could not read scheduler: the scheduler static pod manifest /etc/kubernetes/manifests/kube-scheduler.yaml is malformed"),
+        "{err}"
+    );
+    assert!(err.contains("target etcd: skipped"), "{err}");
+    let v = verdicts(&json(&o));
+    let status = |id: &str| v.iter().find(|r| r.0 == id).cloned().unwrap();
+    assert_eq!(status("1.3.2").1, "PASS", "{v:?}");
+    let (_, s, reason) = status("1.4.1");
+    assert_eq!(s, "WARN");
+    assert!(reason.contains("is malformed"), "{reason}");
+}
+
+#[test]
 fn golden_text_report_on_the_sample_node() {
     let o = run(&["--snapshot", SAMPLE, "--benchmark", "cis-1.12"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -415,7 +415,11 @@ pub struct TargetChoice {
     pub reason: String,
 }
 
-/// Auto mode: a target runs when every component it detects is present.
+/// Auto mode: a target runs when none of the components it detects is
+/// known to be absent. A component whose presence could not be decided (a
+/// journal that cannot be read, a malformed manifest) does not skip the
+/// target: its checks run and say WARN with the reason, rather than the
+/// target silently disappearing from the report.
 pub fn choose_targets(
     catalog: &Catalog,
     facts: &NodeFacts,
@@ -440,23 +444,33 @@ pub fn choose_targets(
             continue;
         }
         let mut found = Vec::new();
+        let mut unknown = Vec::new();
         let mut missing = Vec::new();
         for comp in &rule.detect {
             match facts.presence(comp) {
                 Presence::Running(cmd) => found.push(cmd.describe(comp)),
                 Presence::Absent(why) => missing.push(format!("{comp}: {why}")),
-                Presence::Unknown(why) => missing.push(format!("{comp}: {why}")),
+                Presence::Unknown(why) => unknown.push(format!("{comp}: {why}")),
             }
         }
         let selected = missing.is_empty();
+        let reason = match (selected, found.is_empty(), unknown.is_empty()) {
+            (false, _, _) => format!("not found: {}", missing.join("; ")),
+            (true, _, true) => format!("found {}", found.join(", ")),
+            (true, true, false) => format!(
+                "could not tell whether it runs here, so its checks report why: {}",
+                unknown.join("; ")
+            ),
+            (true, false, false) => format!(
+                "found {}; could not read {}",
+                found.join(", "),
+                unknown.join("; ")
+            ),
+        };
         out.push(TargetChoice {
             target: target.clone(),
             selected,
-            reason: if selected {
-                format!("found {}", found.join(", "))
-            } else {
-                format!("not found: {}", missing.join("; "))
-            },
+            reason,
         });
     }
     out
