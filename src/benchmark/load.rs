@@ -763,6 +763,34 @@ fn parse_query(
     })
 }
 
+/// `applies_when`: a settings test item on a known component.
+fn convert_condition(
+    raw: &RawCondition,
+    components: &BTreeMap<String, Component>,
+) -> Result<Condition, String> {
+    if !components.contains_key(&raw.settings) {
+        return Err(format!("unknown component {:?}", raw.settings));
+    }
+    let query = parse_query(&raw.flag, &raw.path, &raw.env, &raw.key)?;
+    if query.is_empty() {
+        return Err("needs flag, path or env".to_string());
+    }
+    let set = match raw.set.as_deref() {
+        None => true,
+        Some(s) => parse_bool(s).ok_or_else(|| format!("set must be true or false, not {s:?}"))?,
+    };
+    let compare = raw.compare.as_ref().map(convert_compare).transpose()?;
+    Ok(Condition {
+        component: raw.settings.clone(),
+        item: TestItem {
+            query,
+            stat: None,
+            set,
+            compare,
+        },
+    })
+}
+
 fn parse_filter(
     pattern: &Option<String>,
     recursive: &Option<String>,
@@ -1071,6 +1099,18 @@ fn convert_check(
             AbsentVerdict::Info
         }
     };
+    let applies_when = match raw
+        .applies_when
+        .as_ref()
+        .map(|w| convert_condition(w, components))
+    {
+        None => None,
+        Some(Ok(cond)) => Some(cond),
+        Some(Err(m)) => {
+            err(c, format!("applies_when: {m}"));
+            None
+        }
+    };
     let audit = match &raw.audit {
         None => None,
         Some(a) => {
@@ -1225,6 +1265,7 @@ fn convert_check(
         remediation: raw.remediation.unwrap_or_default(),
         scored,
         if_absent,
+        applies_when,
         location,
     })
 }
@@ -1317,6 +1358,36 @@ mod tests {
             "{}",
             errs
         );
+    }
+
+    #[test]
+    fn applies_when_is_a_settings_test_on_a_known_component() {
+        let check = |cond: &str| {
+            format!("{HEAD}      - id: 1.1.1\n        text: x\n        applies_when: {cond}\n        audit: {{settings: apiserver}}\n        tests:\n          test_items:\n            - flag: --etcd-certfile\n        scored: true\n")
+        };
+        let cat = load_with(&check(
+            "{settings: apiserver, flag: --etcd-servers, compare: {op: nothave, value: 'unix://'}}",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = cat.benchmark("b").unwrap().checks().next().unwrap().clone();
+        let cond = c.applies_when.unwrap();
+        assert_eq!(cond.component, "apiserver");
+        assert_eq!(cond.item.query.flag.as_deref(), Some("--etcd-servers"));
+        for (bad, message) in [
+            ("{settings: etcd, flag: --x}", "unknown component \"etcd\""),
+            ("{settings: apiserver}", "needs flag, path or env"),
+            (
+                "{settings: apiserver, flag: --x, compare: {op: near, value: y}}",
+                "unknown compare op",
+            ),
+        ] {
+            let errs = load_with(&check(bad)).unwrap_err();
+            let msg = errs.0[0].to_string();
+            assert!(
+                msg.contains("check 1.1.1: applies_when:") && msg.contains(message),
+                "{bad}: {msg}"
+            );
+        }
     }
 
     #[test]
