@@ -314,7 +314,12 @@ pub fn detect_benchmark(
         let mut notes = Vec::new();
         if req.distribution.is_none() {
             if let Ok((Some(r), _)) = detect_distribution(catalog, facts, None) {
-                if owner.as_deref() != Some(r.distribution.name.as_str()) {
+                // A distribution without benchmarks of its own (kubeadm)
+                // is audited with the upstream ones: no mismatch to report.
+                let upstream_is_its_own = owner.is_none()
+                    && r.distribution.benchmarks.is_empty()
+                    && r.distribution.benchmark.is_none();
+                if owner.as_deref() != Some(r.distribution.name.as_str()) && !upstream_is_its_own {
                     notes.push(format!(
                         "this node looks like {} ({}), but {b} is {}",
                         r.distribution.name,
