@@ -10,20 +10,8 @@ use std::path::Path;
 
 /// Copy a fixture snapshot into a temporary folder to edit it.
 fn copy_snapshot(name: &str) -> tempfile::TempDir {
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_path(&node(name)), dir.path());
+    copy_tree(&repo_path(&node(name)), dir.path());
     dir
 }
 
@@ -34,6 +22,14 @@ fn edit_node_yaml(dir: &Path, edit: impl Fn(&str) -> String) {
     let edited = edit(&text);
     assert_ne!(text, edited, "the edit changed nothing");
     std::fs::write(p, edited).unwrap();
+}
+
+/// `text` without the lines that contain `needle`.
+fn without_lines(text: &str, needle: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains(needle))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// A snapshot with only a node.yaml (no files).
@@ -369,10 +365,7 @@ fn a_k3s_node_whose_journal_cannot_be_read_warns_with_the_reason() {
     // The journal was captured, but the API server's line has rotated away.
     let dir = copy_snapshot("k3s-hardened");
     edit_node_yaml(dir.path(), |t| {
-        t.lines()
-            .filter(|l| !l.contains("msg=\"Running kube-apiserver "))
-            .map(|l| format!("{l}\n"))
-            .collect()
+        without_lines(t, "msg=\"Running kube-apiserver ")
     });
     let o = run(&[
         "--snapshot",
@@ -477,20 +470,13 @@ fn rke2_encryption_config_check_fails_without_the_flag() {
     // it; here it is taken away from a copy of rke2-insecure.
     let dir = copy_snapshot("rke2-insecure");
     edit_node_yaml(dir.path(), |t| {
-        t.lines()
-            .filter(|l| !l.contains("- --encryption-provider-config="))
-            .map(|l| format!("{l}\n"))
-            .collect()
+        without_lines(t, "- --encryption-provider-config=")
     });
     let manifest = dir
         .path()
         .join("root/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    let edited: String = text
-        .lines()
-        .filter(|l| !l.contains("- --encryption-provider-config="))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let edited = without_lines(&text, "- --encryption-provider-config=");
     assert_ne!(text, edited);
     std::fs::write(&manifest, edited).unwrap();
     for (bench, id, want) in [
