@@ -205,7 +205,11 @@ fn run_bounded(
     limit: Duration,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>, String> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so the deadline ends everything it started
+    // (a child holding the output pipe open would otherwise stall the read).
     let mut child = cmd
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -220,7 +224,7 @@ fn run_bounded(
     let watchdog = std::thread::spawn(move || {
         if done_rx.recv_timeout(limit).is_err() {
             if let Ok(pid) = i32::try_from(pid) {
-                let _ = nix::sys::signal::kill(
+                let _ = nix::sys::signal::killpg(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::Signal::SIGKILL,
                 );
@@ -283,6 +287,48 @@ mod tests {
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
         assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn bounded_commands_keep_matching_lines_and_fail_loudly() {
+        let out = run_bounded(
+            sh("echo 'Running kubelet --a=1'; echo other; echo 'Running kubelet --a=2'"),
+            Duration::from_secs(5),
+            |l| l.contains("Running kubelet"),
+        )
+        .unwrap();
+        assert_eq!(out, vec!["Running kubelet --a=1", "Running kubelet --a=2"]);
+        let err = run_bounded(sh("echo x; exit 3"), Duration::from_secs(5), |_| true).unwrap_err();
+        assert!(err.contains("exit status: 3"), "{err}");
+        let started = Instant::now();
+        let err = run_bounded(sh("sleep 20"), Duration::from_millis(300), |_| true).unwrap_err();
+        assert!(err.contains("did not finish"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = run_bounded(
+            Command::new("/nonexistent/journalctl"),
+            Duration::from_secs(1),
+            |_| true,
+        )
+        .unwrap_err();
+        assert!(err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn only_the_last_matching_lines_are_kept() {
+        let out = run_bounded(
+            sh("i=0; while [ $i -lt 200 ]; do echo \"m $i\"; i=$((i+1)); done"),
+            Duration::from_secs(5),
+            |l| l.starts_with('m'),
+        )
+        .unwrap();
+        assert!(out.len() <= 4 * MAX_KEPT_LINES, "{}", out.len());
+        assert_eq!(out.last().map(String::as_str), Some("m 199"));
     }
 
     #[test]
