@@ -528,7 +528,7 @@ def wait_for_etcd(etcd, log_path):
     fail(f"etcd did not become healthy in 30 s: {last}\netcd log:\n{read(log_path)[-4000:]}")
 
 
-def start_node(work, dummy, proxy_dir, out):
+def start_node(work, dummy, proxy_dir):
     procs = {}
     manifests = "/etc/kubernetes/manifests"
     argv = manifest_command(f"{manifests}/etcd.yaml")
@@ -580,9 +580,7 @@ def start_node(work, dummy, proxy_dir, out):
                 fail(f"{name} (pid {p.pid}) shows {seen}, expected {argv}")
             time.sleep(0.05)
         pids[name] = p.pid
-    with open(f"{out}/node.json", "w") as f:
-        json.dump({"pids": pids, "etcd_health": health.strip()}, f, indent=1)
-    return procs
+    return pids, health.strip()
 
 
 # --- audits ------------------------------------------------------------------
@@ -619,15 +617,28 @@ def main():
 
     node = f"{a.work}/node"
     proxy_dir = f"{a.work}/kube-proxy-configmap"
+    seconds, t = {}, time.monotonic()
+
+    def lap(name):
+        nonlocal t
+        now = time.monotonic()
+        seconds[name] = round(now - t, 3)
+        t = now
+
     make_pki(node, a.variant)
+    lap("pki")
     make_files(a.repo, node, proxy_dir, a.variant)
     mount_node(a.work, node)
-    start_node(a.work, a.dummy, proxy_dir, a.out)
-
+    lap("files and mounts")
+    pids, health = start_node(a.work, a.dummy, proxy_dir)
+    lap("processes, until etcd is healthy")
     audit(a.kubecis, a.out, "root", ["--json"])
     audit(a.kubecis, a.out, "root-text", ["--include-test-output", "--color", "never"])
     audit(a.kubecis, a.out, "rbind", ["--host-root", mount_rbind_layout(a.work), "--json"])
     audit(a.kubecis, a.out, "job", ["--host-root", mount_job_layout(a.work), "--json"])
+    lap("four kubecis runs")
+    with open(f"{a.out}/node.json", "w") as f:
+        json.dump({"pids": pids, "etcd_health": health, "seconds": seconds}, f, indent=1)
     # Leaving ends the PID namespace: the kernel kills etcd and the dummies.
 
 

@@ -64,7 +64,8 @@ for v in "${variants[@]}"; do
   elapsed_ms=$(( $(date +%s%3N) - start ))
   if python3 "$here/check.py" --variant "$v" --expect "$here/expect/$v.yaml" --reports "$out" \
       2>"$out/mismatches.txt"; then
-    echo "e2e: $v: every verdict matches (node built and audited in ${elapsed_ms} ms)"
+    echo "e2e: $v: every verdict matches (node built and audited in ${elapsed_ms} ms:" \
+      "$(python3 -c 'import json,sys; print(", ".join(f"{k} {v} s" for k, v in json.load(open(sys.argv[1]))["seconds"].items()))' "$out/node.json"))"
   else
     status=1
     keep=1
