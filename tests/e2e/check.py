@@ -10,7 +10,8 @@ another path, the Job layout):
 - every automated check has exactly the verdict of the table, with a reason,
   and the table names no check the report lacks; every manual check is WARN;
 - settings came from the live processes: every evidence pid is the pid of the
-  node's process for that component, and no verdict fell back to a static pod
+  node's process for that component, every etcd check (section 2) not
+  decided by a default cites the live etcd's command line, and no verdict fell back to a static pod
   manifest's command;
 and across the three: the same verdict and the same reason for every check.
 """
@@ -113,6 +114,15 @@ def check_layout(name, reports, table, pids, problems, mismatches):
         if not r["reason"]:
             problems.append(f"{where}: {cid}: {got} without a reason")
         comp = component_of(cid)
+        # Section 2 judges the running etcd: a setting its manifest gives
+        # must be cited from its live command line; the others (--auto-tls,
+        # --peer-auto-tls) are etcd's defaults.
+        sources = {ev.get("source") for ev in r["evidence"]}
+        if comp == "etcd" and sources != {"default"} and not any(
+            ev.get("source") == "command_line" and ev.get("pid") == pids.get("etcd")
+            for ev in r["evidence"]
+        ):
+            problems.append(f"{where}: {cid} has no evidence from etcd's live command line")
         for ev in r["evidence"]:
             if ev.get("source") == "manifest":
                 problems.append(
