@@ -5,6 +5,7 @@
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
 use super::rooted::RootedFs;
+use nix::errno::Errno;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -140,6 +141,24 @@ impl Host for LiveHost {
 
     fn list_dir(&self, path: &str) -> Result<Vec<String>, ReadError> {
         self.fs.list_dir(path)
+    }
+
+    fn read_as_process(&self, pid: u32, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        // /proc/<pid>/root is the process's root directory, in its own mount
+        // namespace (proc(5)); paths resolve inside it as the process would
+        // resolve them. The kernel allows it to a caller that may ptrace the
+        // process: root with CAP_SYS_PTRACE when the target has capabilities
+        // the caller lacks.
+        let root = self.proc_dir.join(pid.to_string()).join("root");
+        let fs = RootedFs::open_dir(&root).map_err(|e| match e {
+            Errno::ENOENT | Errno::ESRCH => ReadError::Other(format!("process {pid} has ended")),
+            Errno::EACCES | Errno::EPERM => ReadError::PermissionDenied(format!(
+                "{} needs root with CAP_SYS_PTRACE",
+                root.display()
+            )),
+            other => ReadError::Other(format!("{}: {}", root.display(), other.desc())),
+        })?;
+        fs.read(path, limit)
     }
 
     fn hostname(&self) -> Option<String> {
@@ -329,6 +348,30 @@ mod tests {
         .unwrap();
         assert!(out.len() <= 4 * MAX_KEPT_LINES, "{}", out.len());
         assert_eq!(out.last().map(String::as_str), Some("m 199"));
+    }
+
+    #[test]
+    fn reads_a_file_as_a_process_sees_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.conf");
+        std::fs::write(&file, "metricsBindAddress: 127.0.0.1:10249\n").unwrap();
+        let host = LiveHost::new(Path::new("/")).unwrap();
+        // This process's own root is /, so its view of the file is the file.
+        let me = std::process::id();
+        assert_eq!(
+            host.read_as_process(me, file.to_str().unwrap(), 1024)
+                .unwrap(),
+            b"metricsBindAddress: 127.0.0.1:10249\n"
+        );
+        assert_eq!(
+            host.read_as_process(me, "/no/such/file", 1024),
+            Err(ReadError::NotFound)
+        );
+        // PID 0 never has a /proc entry: a process that has ended.
+        assert!(matches!(
+            host.read_as_process(0, file.to_str().unwrap(), 1024),
+            Err(ReadError::Other(m)) if m.contains("has ended")
+        ));
     }
 
     #[test]
