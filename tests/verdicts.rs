@@ -458,3 +458,34 @@ fn cis_1_7_1_8_1_9_differ_from_1_10_where_cis_does() {
         );
     }
 }
+
+/// cfg/cis-1.7/config.yaml and cfg/cis-1.8/config.yaml replace the whole
+/// kubelet component to give it the 1.25/1.26 eventRecordQPS default; any
+/// other difference from cfg/config.yaml would be drift.
+#[test]
+fn the_kubelet_overrides_differ_from_the_shared_kubelet_only_in_event_qps() {
+    let catalog = load_catalog(&CfgSource::Embedded).unwrap();
+    let kubelet = |bench: &str| {
+        let mut k = catalog.benchmark(bench).unwrap().components["kubelet"].clone();
+        let is_qps =
+            |d: &kubecis::benchmark::SettingDefault| d.query.flag.as_deref() == Some("--event-qps");
+        let qps: Vec<String> = k
+            .defaults
+            .iter()
+            .filter(|d| is_qps(d))
+            .map(|d| d.value.clone())
+            .collect();
+        k.defaults.retain(|d| !is_qps(d));
+        (format!("{k:?}"), qps)
+    };
+    let (shared, qps) = kubelet("cis-1.10");
+    assert_eq!(qps, ["50"]);
+    for bench in ["cis-1.7", "cis-1.8"] {
+        let (k, qps) = kubelet(bench);
+        assert_eq!(qps, ["5"], "{bench}");
+        assert_eq!(
+            k, shared,
+            "{bench}: its kubelet differs from cfg/config.yaml's"
+        );
+    }
+}
