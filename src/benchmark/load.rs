@@ -1265,7 +1265,7 @@ mod tests {
 components:\n  apiserver:\n    bins: [kube-apiserver]\n    files:\n      manifest: {static_pod_manifest: true}\n      pki-dir: {candidates: [/etc/kubernetes/pki]}\n    defaults:\n      - {flag: --a, value: \"1\"}\n      - {flag: --b, value: \"2\"}\n\
 distributions:\n  dist:\n    title: Dist\n    detect: {paths: [/var/lib/dist]}\n    benchmark: d\n    components:\n      apiserver:\n        files:\n          pki-dir: {candidates: [/var/lib/dist/tls]}\n";
         let bench_cfg = "components:\n  apiserver:\n    defaults:\n      - {flag: --a, value: \"9\"}\n      - {flag: --c, value: \"3\"}\n";
-        let master = |b: &str| format!("{}", HEAD.replace("version: b", &format!("version: {b}")));
+        let master = |b: &str| HEAD.replace("version: b", &format!("version: {b}"));
         let dir = write_cfg(&[
             ("config.yaml", config),
             ("b/master.yaml", &master("b")),
