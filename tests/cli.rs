@@ -363,3 +363,47 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(status.code().is_some(), "ended by a signal: {status:?}");
 }
+
+#[test]
+fn a_run_reads_only_its_own_benchmark_and_check_cfg_reads_all() {
+    let cfg = tempfile::tempdir().unwrap();
+    copy_tree(&repo_path("cfg"), cfg.path());
+    let broken = cfg.path().join("cis-1.7/node.yaml");
+    let text = std::fs::read_to_string(&broken).unwrap();
+    std::fs::write(&broken, text.replacen("tests:", "testz:", 1)).unwrap();
+    let dir = cfg.path().to_str().unwrap();
+
+    // The sample node is 1.29: cis-1.11 runs, and cis-1.7 is never read.
+    let o = run(&[
+        "--config-dir",
+        dir,
+        "--snapshot",
+        &node("kubeadm-sample"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The broken benchmark itself, and a full validation, name the mistake.
+    for args in [
+        vec![
+            "--config-dir",
+            dir,
+            "--snapshot",
+            "tests/fixtures/nodes/kubeadm-sample",
+            "--benchmark",
+            "cis-1.7",
+        ],
+        vec!["--config-dir", dir, "check-cfg"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("cis-1.7/node.yaml:") && err.contains("testz"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = run(&["check-cfg"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no mistakes"), "{}", stdout(&o));
+}

@@ -8,13 +8,6 @@ use common::*;
 use serde_json::Value;
 use std::path::Path;
 
-/// Copy a fixture snapshot into a temporary folder to edit it.
-fn copy_snapshot(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&repo_path(&node(name)), dir.path());
-    dir
-}
-
 /// Rewrite a snapshot's node.yaml.
 fn edit_node_yaml(dir: &Path, edit: impl Fn(&str) -> String) {
     let p = dir.join("node.yaml");
@@ -30,14 +23,6 @@ fn without_lines(text: &str, needle: &str) -> String {
         .filter(|l| !l.contains(needle))
         .map(|l| format!("{l}\n"))
         .collect()
-}
-
-/// A snapshot with only a node.yaml (no files).
-fn bare_snapshot(node_yaml: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("root")).unwrap();
-    std::fs::write(dir.path().join("node.yaml"), node_yaml).unwrap();
-    dir
 }
 
 fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -163,9 +148,9 @@ fn versions_map_through_each_distributions_own_table() {
     ];
     for (dist, version, bench) in cases {
         // No static pods: RKE2 falls back to its binary's --version.
-        let dir = bare_snapshot(&format!(
+        let dir = snapshot(&format!(
             "versions:\n  /usr/local/bin/{dist}: \"{dist} version {version} (0123abcd)\"\nprocesses:\n- pid: 1\n  cmdline: [/usr/local/bin/{dist}, server]\n"
-        ));
+        ), &[]);
         let o = run(&[
             "--snapshot",
             dir.path().to_str().unwrap(),
@@ -199,9 +184,9 @@ fn versions_outside_a_distributions_table_say_so() {
             "Kubernetes 1.34 is newer than any version in the benchmark table (newest 1.33); using k3s-cis-1.10, the newest benchmark",
         ),
     ] {
-        let dir = bare_snapshot(&format!(
+        let dir = snapshot(&format!(
             "versions:\n  /usr/local/bin/k3s: \"k3s version {version} (0123abcd)\"\nprocesses:\n- pid: 1\n  cmdline: [/usr/local/bin/k3s, server]\n"
-        ));
+        ), &[]);
         let o = run(&["--snapshot", dir.path().to_str().unwrap(), "--json"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let err = stderr(&o);
@@ -214,7 +199,7 @@ fn versions_outside_a_distributions_table_say_so() {
 
 #[test]
 fn a_node_with_two_distributions_markers_asks_which_one() {
-    let dir = copy_snapshot("k3s-hardened");
+    let dir = copy_of_node("k3s-hardened");
     let rke2 = dir.path().join("root/var/lib/rancher/rke2/server");
     std::fs::create_dir_all(&rke2).unwrap();
     std::fs::write(rke2.join("token"), "REDACTED\n").unwrap();
@@ -319,7 +304,7 @@ fn the_flags_override_detection() {
 #[test]
 fn a_k3s_node_whose_journal_cannot_be_read_warns_with_the_reason() {
     // No journal was captured: the components' command lines are unknown.
-    let dir = copy_snapshot("k3s-hardened");
+    let dir = copy_of_node("k3s-hardened");
     edit_node_yaml(dir.path(), |t| {
         let start = t.find("journal:\n").unwrap();
         let end = t.find("processes:\n").unwrap();
@@ -363,7 +348,7 @@ fn a_k3s_node_whose_journal_cannot_be_read_warns_with_the_reason() {
     );
 
     // The journal was captured, but the API server's line has rotated away.
-    let dir = copy_snapshot("k3s-hardened");
+    let dir = copy_of_node("k3s-hardened");
     edit_node_yaml(dir.path(), |t| {
         without_lines(t, "msg=\"Running kube-apiserver ")
     });
@@ -468,7 +453,7 @@ fn etcd_client_checks_do_not_apply_to_k3s_on_sqlite() {
 fn rke2_encryption_config_check_fails_without_the_flag() {
     // RKE2 always passes --encryption-provider-config, so the fixtures keep
     // it; here it is taken away from a copy of rke2-insecure.
-    let dir = copy_snapshot("rke2-insecure");
+    let dir = copy_of_node("rke2-insecure");
     edit_node_yaml(dir.path(), |t| {
         without_lines(t, "- --encryption-provider-config=")
     });

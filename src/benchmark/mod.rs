@@ -5,5 +5,5 @@ pub mod load;
 pub mod model;
 mod raw;
 
-pub use load::{load_catalog, CfgError, CfgErrors, CfgSource};
+pub use load::{load_catalog, load_catalog_for, CfgError, CfgErrors, CfgSource};
 pub use model::*;

@@ -327,6 +327,9 @@ pub struct Benchmark {
     pub name: String,
     /// In the order of `target_mapping`.
     pub controls: Vec<Controls>,
+    /// False when the catalog was loaded without this benchmark's controls
+    /// files (`load_catalog_for`).
+    pub controls_loaded: bool,
     /// Global components with this benchmark's overrides applied.
     pub components: BTreeMap<String, Component>,
 }

@@ -2,7 +2,7 @@
 //! open the host, detect the benchmark and targets, evaluate, report. Turns
 //! every failure into a message and an exit status; never panics on input.
 
-use crate::benchmark::{load_catalog, CfgSource};
+use crate::benchmark::{load_catalog, load_catalog_for, CfgSource};
 use crate::collect::{Host, LiveHost, NodeFacts, SnapshotHost};
 use crate::detect::{self, Requested, TargetChoice};
 use crate::evaluate::{self, Selection};
@@ -45,6 +45,10 @@ pub enum Command {
     },
     /// Print kubecis's own version.
     Version,
+    /// Validate the whole cfg (the built-in one or --config-dir): every
+    /// benchmark's controls files, not only the one a run needs. Exit
+    /// status 2 with every mistake listed (file, line, check ID).
+    CheckCfg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,12 +194,42 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+fn cfg_source(g: &GlobalArgs) -> Result<CfgSource> {
+    match &g.config_dir {
+        Some(dir) if !dir.is_dir() => Err(usage(format!(
+            "--config-dir {}: not a directory",
+            dir.display()
+        ))),
+        Some(dir) => Ok(CfgSource::Dir(dir.clone())),
+        None => Ok(CfgSource::Embedded),
+    }
+}
+
 /// Run the command line; returns the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     let targets_requested = match &cli.command {
         Some(Command::Version) => {
             emit(g, &format!("kubecis {}\n", env!("CARGO_PKG_VERSION")))?;
+            return Ok(0);
+        }
+        Some(Command::CheckCfg) => {
+            let catalog = load_catalog(&cfg_source(g)?)
+                .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+            let checks: usize = catalog
+                .benchmarks
+                .values()
+                .map(|b| b.checks().count())
+                .sum();
+            emit(
+                g,
+                &format!(
+                    "{}: {} benchmarks, {} distributions, {checks} checks; no mistakes\n",
+                    catalog.origin,
+                    catalog.benchmarks.len(),
+                    catalog.distributions.len()
+                ),
+            )?;
             return Ok(0);
         }
         Some(Command::Run { targets }) => Some(targets.clone()),
@@ -231,19 +265,11 @@ pub fn audit(
     targets_requested: Option<&[String]>,
     explain: bool,
 ) -> Result<RunReport> {
-    let source = match &g.config_dir {
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(usage(format!(
-                    "--config-dir {}: not a directory",
-                    dir.display()
-                )));
-            }
-            CfgSource::Dir(dir.clone())
-        }
-        None => CfgSource::Embedded,
-    };
-    let catalog = load_catalog(&source).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+    let source = cfg_source(g)?;
+    // config.yaml and every benchmark's components first (detection needs
+    // them); then the chosen benchmark's controls files.
+    let catalog =
+        load_catalog_for(&source, &[]).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let host = open_host(g)?;
 
     // Detection reads the node with the upstream components (the newest
@@ -265,6 +291,8 @@ pub fn audit(
     let detection =
         detect::detect_benchmark(&catalog, &probe_facts, &catalog.version_from, &requested)
             .map_err(|e| usage(e.0))?;
+    let catalog = load_catalog_for(&source, std::slice::from_ref(&detection.benchmark))
+        .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let bench = catalog.benchmark(&detection.benchmark).ok_or_else(|| {
         usage(format!(
             "benchmark {} is not in the cfg",

@@ -107,6 +107,10 @@ pub trait Host {
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError>;
     /// Names in a directory, sorted.
     fn list_dir(&self, path: &str) -> Result<Vec<String>, ReadError>;
+    /// A regular file as process `pid` sees it, from its own root (a
+    /// container's filesystem), up to `limit` bytes. `NotFound` where the
+    /// host cannot see processes' own filesystems.
+    fn read_as_process(&self, pid: u32, path: &str, limit: u64) -> Result<Vec<u8>, ReadError>;
     /// The node's host name, when known.
     fn hostname(&self) -> Option<String>;
     /// What `<binary> --version` prints (the binary at `path` on the node),

@@ -5,6 +5,7 @@
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
 use super::rooted::RootedFs;
+use nix::errno::Errno;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -142,6 +143,24 @@ impl Host for LiveHost {
         self.fs.list_dir(path)
     }
 
+    fn read_as_process(&self, pid: u32, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        // /proc/<pid>/root is the process's root directory, in its own mount
+        // namespace (proc(5)); paths resolve inside it as the process would
+        // resolve them. The kernel allows it to a caller that may ptrace the
+        // process: root with CAP_SYS_PTRACE when the target has capabilities
+        // the caller lacks.
+        let root = self.proc_dir.join(pid.to_string()).join("root");
+        let fs = RootedFs::open_dir(&root).map_err(|e| match e {
+            Errno::ENOENT | Errno::ESRCH => ReadError::Other(format!("process {pid} has ended")),
+            Errno::EACCES | Errno::EPERM => ReadError::PermissionDenied(format!(
+                "{} needs root with CAP_SYS_PTRACE",
+                root.display()
+            )),
+            other => ReadError::Other(format!("{}: {}", root.display(), other.desc())),
+        })?;
+        fs.read(path, limit)
+    }
+
     fn hostname(&self) -> Option<String> {
         if let Ok(bytes) = self.fs.read("/etc/hostname", 4096) {
             let name = String::from_utf8_lossy(&bytes).trim().to_string();
@@ -205,7 +224,11 @@ fn run_bounded(
     limit: Duration,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>, String> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so the deadline ends everything it started
+    // (a child holding the output pipe open would otherwise stall the read).
     let mut child = cmd
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -220,7 +243,7 @@ fn run_bounded(
     let watchdog = std::thread::spawn(move || {
         if done_rx.recv_timeout(limit).is_err() {
             if let Ok(pid) = i32::try_from(pid) {
-                let _ = nix::sys::signal::kill(
+                let _ = nix::sys::signal::killpg(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::Signal::SIGKILL,
                 );
@@ -283,6 +306,72 @@ mod tests {
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
         assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn bounded_commands_keep_matching_lines_and_fail_loudly() {
+        let out = run_bounded(
+            sh("echo 'Running kubelet --a=1'; echo other; echo 'Running kubelet --a=2'"),
+            Duration::from_secs(5),
+            |l| l.contains("Running kubelet"),
+        )
+        .unwrap();
+        assert_eq!(out, vec!["Running kubelet --a=1", "Running kubelet --a=2"]);
+        let err = run_bounded(sh("echo x; exit 3"), Duration::from_secs(5), |_| true).unwrap_err();
+        assert!(err.contains("exit status: 3"), "{err}");
+        let started = Instant::now();
+        let err = run_bounded(sh("sleep 20"), Duration::from_millis(300), |_| true).unwrap_err();
+        assert!(err.contains("did not finish"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = run_bounded(
+            Command::new("/nonexistent/journalctl"),
+            Duration::from_secs(1),
+            |_| true,
+        )
+        .unwrap_err();
+        assert!(err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn only_the_last_matching_lines_are_kept() {
+        let out = run_bounded(
+            sh("i=0; while [ $i -lt 200 ]; do echo \"m $i\"; i=$((i+1)); done"),
+            Duration::from_secs(5),
+            |l| l.starts_with('m'),
+        )
+        .unwrap();
+        assert!(out.len() <= 4 * MAX_KEPT_LINES, "{}", out.len());
+        assert_eq!(out.last().map(String::as_str), Some("m 199"));
+    }
+
+    #[test]
+    fn reads_a_file_as_a_process_sees_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.conf");
+        std::fs::write(&file, "metricsBindAddress: 127.0.0.1:10249\n").unwrap();
+        let host = LiveHost::new(Path::new("/")).unwrap();
+        // This process's own root is /, so its view of the file is the file.
+        let me = std::process::id();
+        assert_eq!(
+            host.read_as_process(me, file.to_str().unwrap(), 1024)
+                .unwrap(),
+            b"metricsBindAddress: 127.0.0.1:10249\n"
+        );
+        assert_eq!(
+            host.read_as_process(me, "/no/such/file", 1024),
+            Err(ReadError::NotFound)
+        );
+        // PID 0 never has a /proc entry: a process that has ended.
+        assert!(matches!(
+            host.read_as_process(0, file.to_str().unwrap(), 1024),
+            Err(ReadError::Other(m)) if m.contains("has ended")
+        ));
     }
 
     #[test]

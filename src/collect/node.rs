@@ -113,9 +113,23 @@ pub struct ConfigDoc {
     pub path: String,
     pub text: String,
     pub doc: Value,
+    /// The process whose own filesystem the file was read from, when the
+    /// node itself has no file at `path`.
+    pub seen_by: Option<u32>,
 }
 
 impl ConfigDoc {
+    /// The file's name for evidence: its path, and whose view it is.
+    pub fn describe(&self) -> String {
+        match self.seen_by {
+            Some(pid) => format!(
+                "{} (as pid {pid} sees it, through /proc/{pid}/root)",
+                self.path
+            ),
+            None => self.path.clone(),
+        }
+    }
+
     fn lookup(&self, query: &SettingQuery) -> Option<(String, Option<usize>)> {
         let path = query.path.as_ref()?;
         let value = path.lookup_text(&self.doc)?;
@@ -571,6 +585,35 @@ impl<'h> NodeFacts<'h> {
             .host
             .read(path, MAX_CONFIG_BYTES)
             .map_err(|e| format!("{path} {e}"))?;
+        Self::parse_config(path, bytes, None)
+    }
+
+    /// The config file a component names on its command line. The path is
+    /// the process's own: a component in a pod may read it from a volume
+    /// that has no path on the node (kubeadm's kube-proxy reads its ConfigMap
+    /// at /var/lib/kube-proxy/config.conf). When the node has no such file,
+    /// it is read as the running process sees it.
+    fn read_component_config(&self, path: &str, cmd: &CommandLine) -> Result<ConfigDoc, String> {
+        let not_on_node = match self.host.read(path, MAX_CONFIG_BYTES) {
+            Ok(bytes) => return Self::parse_config(path, bytes, None),
+            Err(ReadError::NotFound) => ReadError::NotFound,
+            Err(e) => return Err(format!("{path} {e}")),
+        };
+        let CmdOrigin::Process { pid, .. } = cmd.origin else {
+            return Err(format!("{path} {not_on_node}"));
+        };
+        match self.host.read_as_process(pid, path, MAX_CONFIG_BYTES) {
+            Ok(bytes) => Self::parse_config(path, bytes, Some(pid)),
+            Err(ReadError::NotFound) => Err(format!(
+                "{path} does not exist, on the node or in the filesystem of pid {pid}"
+            )),
+            Err(e) => Err(format!(
+                "{path} does not exist on the node, and in the filesystem of pid {pid} it {e}"
+            )),
+        }
+    }
+
+    fn parse_config(path: &str, bytes: Vec<u8>, seen_by: Option<u32>) -> Result<ConfigDoc, String> {
         let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
         let doc = yaml::to_document(&text).map_err(|e| match e.line {
             Some(l) => format!("{path}:{l} is malformed: {}", e.message),
@@ -583,6 +626,7 @@ impl<'h> NodeFacts<'h> {
             path: path.to_string(),
             text,
             doc,
+            seen_by,
         })
     }
 
@@ -622,7 +666,7 @@ impl<'h> NodeFacts<'h> {
             return s.clone();
         }
         let config = match self.config_path(comp, cmd) {
-            Ok(Some(path)) => Some(self.read_config(&path)),
+            Ok(Some(path)) => Some(self.read_component_config(&path, cmd)),
             Ok(None) => None,
             Err(e) => Some(Err(format!(
                 "cannot tell whether {name} uses a config file: {e}"
@@ -761,8 +805,12 @@ impl<'h> NodeFacts<'h> {
         } else {
             "config file"
         };
-        let mut ev = Evidence::new(source, format!("{key}: {value} in {what} {}", doc.path));
+        let mut ev = Evidence::new(
+            source,
+            format!("{key}: {value} in {what} {}", doc.describe()),
+        );
         ev.path = Some(doc.path.clone());
+        ev.pid = doc.seen_by;
         ev.line = line;
         ev.key = Some(key);
         ev.value = Some(value.clone());
@@ -844,7 +892,7 @@ impl<'h> NodeFacts<'h> {
                         "looked at {}{}",
                         cmd.describe(component),
                         match &sources.config {
-                            Some(Ok(doc)) => format!(" and {}", doc.path),
+                            Some(Ok(doc)) => format!(" and {}", doc.describe()),
                             _ => String::new(),
                         }
                     )),
@@ -863,7 +911,7 @@ impl<'h> NodeFacts<'h> {
                         }
                         return match self.default_for(comp, query, true) {
                             Some(v) => Lookup::Found(v),
-                            None => not_set(&format!("config file {} is in use", doc.path)),
+                            None => not_set(&format!("config file {} is in use", doc.describe())),
                         };
                     }
                     None => {}
@@ -1163,6 +1211,140 @@ impl FileSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::benchmark::{load_catalog, CfgSource};
+    use crate::collect::host::Process;
+    use crate::jsonpath::JsonPath;
+
+    /// A node with one process, kube-proxy as kubeadm runs it, and two file
+    /// systems: the node's and the one the process sees (its pod's), each
+    /// holding the config file or not.
+    struct PodHost {
+        node_config: Option<&'static str>,
+        pod_config: Result<Option<&'static str>, ReadError>,
+    }
+
+    const PROXY_PID: u32 = 4242;
+    const PROXY_CONFIG: &str = "/var/lib/kube-proxy/config.conf";
+
+    fn config_bytes(config: Option<&str>, path: &str) -> Result<Vec<u8>, ReadError> {
+        match config {
+            Some(text) if path == PROXY_CONFIG => Ok(text.as_bytes().to_vec()),
+            _ => Err(ReadError::NotFound),
+        }
+    }
+
+    impl Host for PodHost {
+        fn describe(&self) -> String {
+            "a node with kube-proxy in a pod".to_string()
+        }
+        fn processes(&self) -> Result<ProcessList, String> {
+            Ok(ProcessList {
+                processes: vec![Process {
+                    pid: PROXY_PID,
+                    argv: vec![
+                        "/usr/local/bin/kube-proxy".to_string(),
+                        format!("--config={PROXY_CONFIG}"),
+                    ],
+                }],
+                unreadable: 0,
+            })
+        }
+        fn environ(&self, _pid: u32) -> Result<Vec<(String, String)>, ReadError> {
+            Ok(Vec::new())
+        }
+        fn stat(&self, _path: &str, _follow: bool) -> Result<FileStat, ReadError> {
+            Err(ReadError::NotFound)
+        }
+        fn read(&self, path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+            config_bytes(self.node_config, path)
+        }
+        fn list_dir(&self, _path: &str) -> Result<Vec<String>, ReadError> {
+            Err(ReadError::NotFound)
+        }
+        fn read_as_process(&self, pid: u32, path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+            assert_eq!(pid, PROXY_PID);
+            config_bytes(self.pod_config.clone()?, path)
+        }
+        fn hostname(&self) -> Option<String> {
+            None
+        }
+        fn binary_version(&self, path: &str) -> Result<String, String> {
+            Err(format!("no binary {path} here"))
+        }
+        fn journal_lines(&self, _units: &[String], _marker: &str) -> Result<Vec<String>, String> {
+            Err("no journal here".to_string())
+        }
+    }
+
+    fn metrics_address(
+        node_config: Option<&'static str>,
+        pod_config: Result<Option<&'static str>, ReadError>,
+    ) -> Lookup {
+        let host = PodHost {
+            node_config,
+            pod_config,
+        };
+        let catalog = load_catalog(&CfgSource::Embedded).unwrap();
+        let comps = &catalog.benchmark("cis-1.12").unwrap().components;
+        let facts = NodeFacts::new(&host, comps);
+        facts.setting(
+            "proxy",
+            &SettingQuery {
+                flag: Some("--metrics-bind-address".to_string()),
+                path: Some(JsonPath::parse("{.metricsBindAddress}").unwrap()),
+                env: None,
+                key: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_config_file_only_in_the_process_pod_is_read_as_the_process_sees_it() {
+        let pod = "kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n";
+        let Lookup::Found(v) = metrics_address(None, Ok(Some(pod))) else {
+            panic!("expected a value");
+        };
+        assert_eq!(v.value, "0.0.0.0:10249");
+        assert_eq!(v.evidence.source, EvidenceSource::ConfigFile);
+        assert_eq!(v.evidence.path.as_deref(), Some(PROXY_CONFIG));
+        assert_eq!(v.evidence.pid, Some(PROXY_PID));
+        assert_eq!(v.evidence.line, Some(2));
+        assert!(
+            v.evidence.detail.contains("as pid 4242 sees it"),
+            "{}",
+            v.evidence.detail
+        );
+
+        // The node's own file comes first: static pods mount their files
+        // from the node at the same paths.
+        let node = "metricsBindAddress: 127.0.0.1:10249\n";
+        let Lookup::Found(v) = metrics_address(Some(node), Ok(Some(pod))) else {
+            panic!("expected a value");
+        };
+        assert_eq!(v.value, "127.0.0.1:10249");
+        assert_eq!(v.evidence.pid, None);
+    }
+
+    #[test]
+    fn a_config_file_nowhere_or_unreadable_in_the_pod_is_unknown() {
+        // Never absent, and so never replaced by a default.
+        let unknown = |pod| match metrics_address(None, pod) {
+            Lookup::Unknown(why) => why,
+            other => panic!("expected unknown, got {other:?}"),
+        };
+        let why = unknown(Ok(None));
+        assert!(
+            why.contains("on the node or in the filesystem of pid 4242"),
+            "{why}"
+        );
+        let why = unknown(Err(ReadError::PermissionDenied(
+            "needs CAP_SYS_PTRACE".into(),
+        )));
+        assert!(
+            why.contains("permission denied (needs CAP_SYS_PTRACE)"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn manifests_give_command_args_and_env() {

@@ -231,6 +231,11 @@ impl Host for SnapshotHost {
         self.fs.list_dir(path)
     }
 
+    fn read_as_process(&self, _pid: u32, _path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+        // A snapshot holds the node's files, not its processes' own.
+        Err(ReadError::NotFound)
+    }
+
     fn hostname(&self) -> Option<String> {
         self.node.hostname.clone().or_else(|| {
             self.fs

@@ -88,6 +88,15 @@ pub fn benchmark_for(
     )))
 }
 
+fn distribution_names(catalog: &Catalog) -> String {
+    catalog
+        .distributions
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn benchmark_names(catalog: &Catalog) -> String {
     catalog
         .benchmarks
@@ -182,12 +191,7 @@ pub fn detect_distribution<'c>(
         let d = catalog.distribution(name).ok_or_else(|| {
             DetectError(format!(
                 "unknown distribution {name:?}; the cfg has: {}",
-                catalog
-                    .distributions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                distribution_names(catalog)
             ))
         })?;
         return Ok((
@@ -203,12 +207,7 @@ pub fn detect_distribution<'c>(
         0 => {
             let mut notes = vec![format!(
                 "no distribution was recognised (none of the markers of {} is on this node); using the upstream Kubernetes benchmark table",
-                catalog
-                    .distributions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                distribution_names(catalog)
             )];
             notes.extend(problems);
             Ok((None, notes))
