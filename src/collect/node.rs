@@ -739,7 +739,8 @@ impl<'h> NodeFacts<'h> {
         } else {
             "config file"
         };
-        let mut ev = Evidence::new(source, format!("{key}: {value} in {what} {}", doc.path));
+        let shown = if value.is_empty() { "\"\"" } else { &value };
+        let mut ev = Evidence::new(source, format!("{key}: {shown} in {what} {}", doc.path));
         ev.path = Some(doc.path.clone());
         ev.line = line;
         ev.key = Some(key);
