@@ -92,6 +92,12 @@ fn an_unknown_version_says_what_was_tried() {
         "{err}"
     );
     assert!(err.contains("--version"), "{err}");
+    // Nothing identifies the platform either, and the message says how to
+    // name one.
+    assert!(
+        err.contains("No distribution was recognised either") && err.contains("--distribution"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -377,8 +377,22 @@ pub fn detect_benchmark(
         });
     }
     let Some((version_text, source)) = found else {
+        // With no distribution recognised either, say so: a managed
+        // platform's benchmark needs no version, only --distribution.
+        let unrecognised = match dist {
+            Some(_) => String::new(),
+            None => format!(
+                ". No distribution was recognised either (none of the markers of {} is on this node); --distribution <name> picks a platform's benchmark without a version",
+                catalog
+                    .distributions
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         return Err(DetectError(format!(
-            "cannot work out the Kubernetes version{}; tried: {}. Pass --version <major.minor> or --benchmark <name>",
+            "cannot work out the Kubernetes version{}; tried: {}{unrecognised}. Pass --version <major.minor> or --benchmark <name>",
             match dist {
                 Some(d) => format!(" of this {} node", d.title),
                 None => String::new(),
