@@ -86,6 +86,8 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# An audit takes well under a second; the Job's activeDeadlineSeconds is 300.
+AUDIT_TIMEOUT_S = 60
 
 
 def fail(msg):
@@ -347,10 +349,21 @@ def run_container(case):
         except BaseException as e:  # report, never return into the parent's code
             os.write(2, f"rehearsal launcher: {e}\n".encode())
             os._exit(127)
-    _, status = os.waitpid(pid, 0)
+    deadline = time.monotonic() + AUDIT_TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            status = None
+            break
+        time.sleep(0.02)
     for d in dummies:
         d.kill()
-    Path(case["result"]).write_text(json.dumps({"status": os.waitstatus_to_exitcode(status)}))
+    code = "timed out" if status is None else os.waitstatus_to_exitcode(status)
+    Path(case["result"]).write_text(json.dumps({"status": code}))
 
 
 def clear_inheritable(lib):
