@@ -92,6 +92,12 @@ fn an_unknown_version_says_what_was_tried() {
         "{err}"
     );
     assert!(err.contains("--version"), "{err}");
+    // Nothing identifies the platform either, and the message says how to
+    // name one.
+    assert!(
+        err.contains("No distribution was recognised either") && err.contains("--distribution"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -308,11 +314,7 @@ fn golden_json_report_on_the_sample_node() {
 
 #[test]
 fn json_reports_validate_against_the_published_schema() {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("docs/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let validator = report_schema();
     for args in [
         vec!["--snapshot", SAMPLE, "--json"],
         vec!["--snapshot", SAMPLE, "--json", "--benchmark", "cis-1.12"],
@@ -329,10 +331,7 @@ fn json_reports_validate_against_the_published_schema() {
     ] {
         let o = run(&args);
         let doc = json(&o);
-        let errors: Vec<String> = validator
-            .iter_errors(&doc)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
+        let errors = schema_errors(&validator, &doc);
         assert!(errors.is_empty(), "{args:?}: {errors:#?}");
     }
     // The schema must be able to reject: a report missing Totals fails.

@@ -23,8 +23,9 @@ pub const EXIT_USAGE: u8 = 2;
     long_about = "Audit a Kubernetes node against the CIS Kubernetes Benchmark.\n\n\
 With no subcommand, kubecis works out the node's role and runs the targets that fit it \
 (master and controlplane where the API server, scheduler and controller manager run, etcd \
-where etcd runs, node where a kubelet runs, policies always), and says on stderr what it \
-chose and why.",
+where etcd runs, node where a kubelet runs, policies and managedservices always), and says \
+on stderr what it chose and why. On EKS, GKE and AKS nodes it recognises the platform and \
+runs its own benchmark.",
     disable_version_flag = true,
     after_help = "Exit status: 0 after a completed run (or --exit-code when a check FAILed); 2 for bad arguments, an invalid cfg, or a node that cannot be audited."
 )]
@@ -39,7 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the named targets (all targets of the benchmark when omitted).
     Run {
-        /// Comma-separated targets: master, controlplane, etcd, node, policies.
+        /// Comma-separated targets: master, controlplane, etcd, node, policies,
+        /// managedservices.
         #[arg(long, value_delimiter = ',')]
         targets: Vec<String>,
     },

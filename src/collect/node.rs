@@ -805,9 +805,10 @@ impl<'h> NodeFacts<'h> {
         } else {
             "config file"
         };
+        let shown = if value.is_empty() { "\"\"" } else { &value };
         let mut ev = Evidence::new(
             source,
-            format!("{key}: {value} in {what} {}", doc.describe()),
+            format!("{key}: {shown} in {what} {}", doc.describe()),
         );
         ev.path = Some(doc.path.clone());
         ev.pid = doc.seen_by;

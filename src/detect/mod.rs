@@ -324,7 +324,7 @@ pub fn detect_benchmark(
                         r.distribution.name,
                         r.evidence.join(", "),
                         match &owner {
-                            Some(o) => format!("a {o} benchmark"),
+                            Some(o) => format!("a benchmark of the {o} distribution"),
                             None => "an upstream Kubernetes benchmark".to_string(),
                         }
                     ));
@@ -381,8 +381,22 @@ pub fn detect_benchmark(
         });
     }
     let Some((version_text, source)) = found else {
+        // With no distribution recognised either, say so: a managed
+        // platform's benchmark needs no version, only --distribution.
+        let unrecognised = match dist {
+            Some(_) => String::new(),
+            None => format!(
+                ". No distribution was recognised either (none of the markers of {} is on this node); --distribution <name> picks a platform's benchmark without a version",
+                catalog
+                    .distributions
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         return Err(DetectError(format!(
-            "cannot work out the Kubernetes version{}; tried: {}. Pass --version <major.minor> or --benchmark <name>",
+            "cannot work out the Kubernetes version{}; tried: {}{unrecognised}. Pass --version <major.minor> or --benchmark <name>",
             match dist {
                 Some(d) => format!(" of this {} node", d.title),
                 None => String::new(),

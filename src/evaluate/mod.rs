@@ -100,8 +100,14 @@ fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) ->
     let expected = presence_expectation(item, &subject);
     match facts.setting(component, &item.query) {
         Lookup::Found(v) => {
+            // An empty value (`--client-ca-file=`, `clientCAFile: ""` in a
+            // kubelet drop-in) leaves the setting unset to the component:
+            // the kubelet and the control plane components treat an empty
+            // path or name as "none given". So it neither satisfies "is
+            // present" nor breaks "is not present".
+            let given = v.explicit && !v.value.is_empty();
             let truth = if !item.set {
-                if v.explicit {
+                if given {
                     Truth::Fails
                 } else {
                     Truth::Holds
@@ -109,6 +115,7 @@ fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) ->
             } else {
                 match &item.compare {
                     Some(c) if !compare::holds(c, &v.value) => Truth::Fails,
+                    None if v.value.is_empty() => Truth::Fails,
                     _ => Truth::Holds,
                 }
             };
