@@ -112,7 +112,7 @@ fn auto_mode_picks_the_targets_of_the_node_role() {
         assert!(err.contains(&format!("target {t}: skipped")), "{t}: {err}");
     }
     assert!(
-        err.contains("target node: runs (found kubelet as k3s agent (pid 1187) runs it (its command line from the journal of k3s, k3s-agent, read with journalctl))"),
+        err.contains("target node: runs (found kubelet inside k3s agent (pid 1187; command line from the journal of k3s, k3s-agent, read with journalctl))"),
         "{err}"
     );
     // A server with SQLite has no etcd, and says why.
@@ -396,7 +396,7 @@ fn k3s_sources_of_truth_show_in_the_evidence() {
     };
     assert_eq!(
         detail("1.2.1"),
-        "--anonymous-auth=false on apiserver as k3s server (pid 1843) runs it (its command line from the journal of k3s, read with journalctl)"
+        "--anonymous-auth=false on apiserver inside k3s server (pid 1843; command line from the journal of k3s, read with journalctl)"
     );
     assert_eq!(
         detail("2.2"),
@@ -411,8 +411,9 @@ fn k3s_sources_of_truth_show_in_the_evidence() {
         detail("4.2.13"),
         "podPidsLimit: 4096 in drop-in /var/lib/rancher/k3s/agent/etc/kubelet.conf.d/50-pids.conf"
     );
-    assert!(detail("4.2.5")
-        .starts_with("--streaming-connection-idle-timeout=5m on kubelet as k3s server (pid 1843)"));
+    assert!(detail("4.2.5").starts_with(
+        "--streaming-connection-idle-timeout=5m on kubelet inside k3s server (pid 1843;"
+    ));
     for id in ["1.2.1", "4.2.5"] {
         assert_eq!(source(id), "journal", "{id}");
     }
@@ -433,7 +434,7 @@ fn etcd_client_checks_do_not_apply_to_k3s_on_sqlite() {
         let r = result(&report, id);
         assert_eq!(r["status"], "INFO", "{id}: {r}");
         assert!(
-            r["reason"].as_str().unwrap().starts_with("not applicable on this node: the check applies only where '--etcd-servers' does not have 'unix://'; found --etcd-servers=unix:///var/lib/rancher/k3s/server/kine.sock on apiserver as k3s server (pid 907)"),
+            r["reason"].as_str().unwrap().starts_with("not applicable on this node: the check applies only where '--etcd-servers' does not have 'unix://'; found --etcd-servers=unix:///var/lib/rancher/k3s/server/kine.sock on apiserver inside k3s server (pid 907;"),
             "{r}"
         );
     }

@@ -87,7 +87,7 @@ impl CommandLine {
                 carrier,
                 carrier_pid,
             } => format!(
-                "{component} as {carrier} (pid {carrier_pid}) runs it (its command line from the journal of {}, read with journalctl)",
+                "{component} inside {carrier} (pid {carrier_pid}; command line from the journal of {}, read with journalctl)",
                 units.join(", ")
             ),
             CmdOrigin::Embedded {
