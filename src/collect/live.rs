@@ -4,11 +4,13 @@
 //! `hostPID: true`).
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
+use super::node_text;
 use super::rooted::RootedFs;
 use std::path::{Path, PathBuf};
 
-/// Longest command line read; the kernel's own limit for argv is far above
-/// anything a component uses, but a hostile process must not cost memory.
+/// Longest command line or environment read; the kernel's own limit for
+/// argv and envp is far above anything a component uses, but a hostile
+/// process must not cost memory.
 const MAX_CMDLINE_BYTES: u64 = 1024 * 1024;
 
 pub struct LiveHost {
@@ -43,7 +45,8 @@ impl LiveHost {
 
 /// Split a raw `/proc/<pid>/cmdline` into arguments. The kernel separates
 /// arguments with NUL and ends the last one with NUL; empty arguments in
-/// the middle are real and kept. Bytes that are not UTF-8 are replaced.
+/// the middle are real and kept. Bytes that are not UTF-8 are kept as
+/// `\xNN` escapes (see `node_text`).
 pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
     let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
     if trimmed.is_empty() {
@@ -51,17 +54,44 @@ pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
     }
     trimmed
         .split(|b| *b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .map(|a| node_text::from_bytes(a).into_owned())
         .collect()
 }
 
-fn read_cmdline(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Split a raw `/proc/<pid>/environ` into `(name, value)` pairs, sorted.
+/// An entry without `=` is a name with an empty value.
+pub fn split_environ(raw: &[u8]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = raw
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let (name, value) = match e.iter().position(|b| *b == b'=') {
+                Some(i) => (&e[..i], &e[i + 1..]),
+                None => (e, &e[e.len()..]),
+            };
+            (
+                node_text::from_bytes(name).into_owned(),
+                node_text::from_bytes(value).into_owned(),
+            )
+        })
+        .collect();
+    vars.sort();
+    vars
+}
+
+/// A `/proc/<pid>/` file, at most `MAX_CMDLINE_BYTES` of it.
+fn read_proc_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_CMDLINE_BYTES)
         .read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// The process ended between being listed and being read.
+fn process_gone(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ESRCH)
 }
 
 impl Host for LiveHost {
@@ -78,21 +108,24 @@ impl Host for LiveHost {
             .map_err(|e| format!("cannot list processes in {}: {e}", self.proc_dir.display()))?;
         let mut list = ProcessList::default();
         for entry in iter {
-            let Ok(proc_) = entry else {
-                list.unreadable += 1;
-                continue;
+            let proc_ = match entry {
+                Ok(p) => p,
+                // Listed, then gone before it could be opened: skip it.
+                Err(procfs::ProcError::NotFound(_)) => continue,
+                Err(_) => {
+                    list.unreadable += 1;
+                    continue;
+                }
             };
             let pid = proc_.pid() as u32;
-            match read_cmdline(&self.proc_dir.join(pid.to_string()).join("cmdline")) {
+            match read_proc_file(&self.proc_dir.join(pid.to_string()).join("cmdline")) {
                 Ok(raw) => {
                     let argv = split_cmdline(&raw);
                     if !argv.is_empty() {
                         list.processes.push(Process { pid, argv });
                     }
                 }
-                // The process ended between listing and reading: skip it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) if e.raw_os_error() == Some(nix::libc::ESRCH) => {}
+                Err(e) if process_gone(&e) => {}
                 Err(_) => list.unreadable += 1,
             }
         }
@@ -101,29 +134,16 @@ impl Host for LiveHost {
     }
 
     fn environ(&self, pid: u32) -> Result<Vec<(String, String)>, ReadError> {
-        let proc_ = procfs::process::Process::new_with_root(self.proc_dir.join(pid.to_string()))
-            .map_err(|e| ReadError::Other(e.to_string()))?;
-        match proc_.environ() {
-            Ok(map) => {
-                let mut vars: Vec<(String, String)> = map
-                    .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            k.to_string_lossy().into_owned(),
-                            v.to_string_lossy().into_owned(),
-                        )
-                    })
-                    .collect();
-                vars.sort();
-                Ok(vars)
+        let path = self.proc_dir.join(pid.to_string()).join("environ");
+        match read_proc_file(&path) {
+            Ok(raw) => Ok(split_environ(&raw)),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(ReadError::PermissionDenied(format!(
+                    "/proc/{pid}/environ needs root or CAP_SYS_PTRACE"
+                )))
             }
-            Err(procfs::ProcError::PermissionDenied(_)) => Err(ReadError::PermissionDenied(
-                format!("/proc/{pid}/environ needs root or CAP_SYS_PTRACE"),
-            )),
-            Err(procfs::ProcError::NotFound(_)) => {
-                Err(ReadError::Other(format!("process {pid} has ended")))
-            }
-            Err(e) => Err(ReadError::Other(e.to_string())),
+            Err(e) if process_gone(&e) => Err(ReadError::Other(format!("process {pid} has ended"))),
+            Err(e) => Err(ReadError::Other(format!("/proc/{pid}/environ: {e}"))),
         }
     }
 
@@ -163,14 +183,13 @@ impl Host for LiveHost {
             .chain(["/usr/bin/kubelet", "/usr/local/bin/kubelet"].map(String::from))
             .collect();
         for cand in candidates {
-            let Ok(resolved) = self.fs.resolve_userspace(&cand, true) else {
+            // The binary is opened inside the root and run through its
+            // descriptor, so the path cannot be swapped for one outside the
+            // root between the check and the exec.
+            let Ok(binary) = self.fs.open_regular_file(&cand) else {
                 continue;
             };
-            let full = self.fs.root().join(resolved.trim_start_matches('/'));
-            if !full.is_file() {
-                continue;
-            }
-            if let Some(v) = run_version(&full) {
+            if let Some(v) = run_version(&binary) {
                 return Some((v, format!("`{} --version`", cand)));
             }
         }
@@ -178,10 +197,13 @@ impl Host for LiveHost {
     }
 }
 
-fn run_version(binary: &Path) -> Option<String> {
+/// `<binary> --version`, bounded to two seconds and 4 KiB of output.
+fn run_version(binary: &std::os::fd::OwnedFd) -> Option<String> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
-    let mut child = Command::new(binary)
+    let mut child = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()))
         .arg("--version")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -201,14 +223,15 @@ fn run_version(binary: &Path) -> Option<String> {
             }
         }
     }
-    let mut out = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()?
-        .take(4096)
-        .read_to_string(&mut out)
-        .ok()?;
+    // Read what is in the pipe without waiting for EOF: a process the
+    // binary left behind could hold the pipe open forever.
+    let stdout = child.stdout.take()?;
+    let flags = nix::fcntl::fcntl(stdout.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).ok()?;
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(stdout.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(flags)).ok()?;
+    let mut out = Vec::new();
+    let _ = stdout.take(4096).read_to_end(&mut out);
+    let out = String::from_utf8_lossy(&out);
     // "Kubernetes v1.29.0"
     out.split_whitespace()
         .find(|w| w.starts_with('v') && w[1..].starts_with(|c: char| c.is_ascii_digit()))
@@ -227,7 +250,21 @@ mod tests {
         );
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
-        assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+        assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\\xff"]);
+    }
+
+    #[test]
+    fn environ_splitting_keeps_every_byte() {
+        assert_eq!(
+            split_environ(b"B=2\0A=x=y\0EMPTY=\0NOVALUE\0BAD=\xfe\0"),
+            vec![
+                ("A".to_string(), "x=y".to_string()),
+                ("B".to_string(), "2".to_string()),
+                ("BAD".to_string(), "\\xfe".to_string()),
+                ("EMPTY".to_string(), String::new()),
+                ("NOVALUE".to_string(), String::new()),
+            ]
+        );
     }
 
     #[test]
