@@ -24,9 +24,11 @@ pub struct SnapshotMeta {
     pub uid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
-    /// Reading the file (or listing the directory) is refused.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unreadable: bool,
+    /// Reading the file is refused; for a directory, listing it and reaching
+    /// anything below it are refused (as a directory without search
+    /// permission). `false` on an entry overrides a default of `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -56,10 +58,17 @@ pub struct SnapshotNode {
     pub kubelet_version: Option<String>,
     #[serde(default)]
     pub processes: Vec<SnapshotProcess>,
+    /// Processes that exist but whose command line could not be read.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable_processes: usize,
     #[serde(default)]
     pub defaults: SnapshotDefaults,
     #[serde(default)]
     pub files: BTreeMap<String, SnapshotMeta>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub struct SnapshotHost {
@@ -149,9 +158,59 @@ impl SnapshotHost {
         (entry, mode, uid, gid)
     }
 
-    fn check_readable(&self, path: &str) -> Result<(), ReadError> {
-        let resolved = self.fs.resolve_userspace(path, true)?;
-        if self.node.files.get(&resolved).is_some_and(|m| m.unreadable) {
+    /// Whether the snapshot marks the file or directory at `node_path`
+    /// (already resolved) unreadable.
+    fn marked_unreadable(&self, node_path: &str, kind: FileKind) -> bool {
+        let default = match kind {
+            FileKind::Dir => self.node.defaults.dir.as_ref(),
+            _ => self.node.defaults.file.as_ref(),
+        };
+        self.node
+            .files
+            .get(node_path)
+            .and_then(|m| m.unreadable)
+            .or(default.and_then(|d| d.unreadable))
+            .unwrap_or(false)
+    }
+
+    /// Refuse access to `path` when a directory above it is marked
+    /// unreadable, as the kernel refuses a path through a directory without
+    /// search permission, whether or not the rest of the path exists.
+    fn check_reachable(&self, path: &str) -> Result<(), ReadError> {
+        let any_dir_marked = self.node.files.values().any(|m| m.unreadable == Some(true))
+            || self
+                .node
+                .defaults
+                .dir
+                .as_ref()
+                .is_some_and(|d| d.unreadable == Some(true));
+        if !any_dir_marked {
+            return Ok(());
+        }
+        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        for depth in 0..parts.len() {
+            let prefix = format!("/{}", parts[..depth].join("/"));
+            let Ok(resolved) = self.fs.resolve(&prefix, true) else {
+                break;
+            };
+            let is_dir = self
+                .fs
+                .stat(&prefix, true)
+                .is_ok_and(|st| st.kind == FileKind::Dir);
+            if is_dir && self.marked_unreadable(&resolved, FileKind::Dir) {
+                return Err(ReadError::PermissionDenied(format!(
+                    "directory {resolved} is marked unreadable in the snapshot"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse reading `path` itself when the snapshot marks it unreadable.
+    fn check_readable(&self, path: &str, kind: FileKind) -> Result<(), ReadError> {
+        self.check_reachable(path)?;
+        let resolved = self.fs.resolve(path, true)?;
+        if self.marked_unreadable(&resolved, kind) {
             return Err(ReadError::PermissionDenied(format!(
                 "{path}: marked unreadable in the snapshot"
             )));
@@ -179,7 +238,7 @@ impl Host for SnapshotHost {
         processes.sort_by_key(|p| p.pid);
         Ok(ProcessList {
             processes,
-            unreadable: 0,
+            unreadable: self.node.unreadable_processes,
         })
     }
 
@@ -199,8 +258,9 @@ impl Host for SnapshotHost {
     }
 
     fn stat(&self, path: &str, follow: bool) -> Result<FileStat, ReadError> {
+        self.check_reachable(path)?;
         let real = self.fs.stat(path, follow)?;
-        let node_path = self.fs.resolve_userspace(path, follow)?;
+        let node_path = self.fs.resolve(path, follow)?;
         if real.kind == FileKind::Symlink {
             return Ok(FileStat {
                 mode: 0o777,
@@ -217,12 +277,12 @@ impl Host for SnapshotHost {
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        self.check_readable(path)?;
+        self.check_readable(path, FileKind::File)?;
         self.fs.read(path, limit)
     }
 
     fn list_dir(&self, path: &str) -> Result<Vec<String>, ReadError> {
-        self.check_readable(path)?;
+        self.check_readable(path, FileKind::Dir)?;
         self.fs.list_dir(path)
     }
 
@@ -243,5 +303,65 @@ impl Host for SnapshotHost {
                 format!("kubelet_version in {}", self.dir.join(NODE_FILE).display()),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(node_yaml: &str) -> (tempfile::TempDir, SnapshotHost) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(ROOT_DIR);
+        std::fs::create_dir_all(root.join("etc/kubernetes/pki")).unwrap();
+        std::fs::write(root.join("etc/kubernetes/pki/ca.key"), "key").unwrap();
+        std::fs::write(root.join("etc/kubernetes/admin.conf"), "conf").unwrap();
+        std::fs::write(dir.path().join(NODE_FILE), node_yaml).unwrap();
+        let host = SnapshotHost::open(dir.path()).unwrap();
+        (dir, host)
+    }
+
+    fn denied<T: std::fmt::Debug>(r: Result<T, ReadError>) -> bool {
+        matches!(r, Err(ReadError::PermissionDenied(_)))
+    }
+
+    #[test]
+    fn an_unreadable_file_can_be_stat_but_not_read() {
+        let (_d, host) = snapshot("files:\n  /etc/kubernetes/admin.conf: {unreadable: true}\n");
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+        assert!(denied(host.read("/etc/kubernetes/admin.conf", 100)));
+        assert_eq!(
+            host.read("/etc/kubernetes/pki/ca.key", 100).unwrap(),
+            b"key"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_directory_hides_everything_below_it() {
+        let (_d, host) = snapshot("files:\n  /etc/kubernetes/pki: {unreadable: true}\n");
+        assert!(denied(host.list_dir("/etc/kubernetes/pki")));
+        assert!(denied(host.stat("/etc/kubernetes/pki/ca.key", true)));
+        assert!(denied(host.read("/etc/kubernetes/pki/ca.key", 100)));
+        // Absent or present cannot be told behind it.
+        assert!(denied(host.stat("/etc/kubernetes/pki/nope.key", true)));
+        assert!(host.stat("/etc/kubernetes/pki", true).is_ok());
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+    }
+
+    #[test]
+    fn defaults_mark_everything_and_entries_override_them() {
+        let (_d, host) = snapshot(
+            "defaults:\n  file: {unreadable: true}\n  dir: {unreadable: true}\nfiles:\n  /etc: {unreadable: false}\n",
+        );
+        assert!(denied(host.list_dir("/")));
+        assert!(denied(host.stat("/etc/kubernetes/admin.conf", true)));
+        assert!(denied(host.stat("/var/lib/nothing", true)));
+        let (_d, host) = snapshot("defaults:\n  file: {unreadable: true}\n");
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+        assert!(denied(host.read("/etc/kubernetes/admin.conf", 100)));
+        assert_eq!(
+            host.list_dir("/etc/kubernetes").unwrap(),
+            vec!["admin.conf", "pki"]
+        );
     }
 }
