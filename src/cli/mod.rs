@@ -7,7 +7,7 @@ use crate::collect::{Host, LiveHost, NodeFacts, SnapshotHost};
 use crate::detect::{self, Requested, TargetChoice};
 use crate::evaluate::{self, Selection};
 use crate::report::{self, RunReport, TextOptions};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -186,6 +186,52 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Whether `id` looks like a check or group ID (`1.2.3`, `4.2`, `gke-1`).
+fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+}
+
+/// Mistakes in the arguments themselves, found before anything is read.
+fn check_arguments(g: &GlobalArgs) -> Result<()> {
+    for (flag, ids, what) in [
+        ("--check", &g.check, "check ID"),
+        ("--group", &g.group, "group ID"),
+        ("--skip", &g.skip, "check or group ID"),
+    ] {
+        for id in ids {
+            if id.is_empty() {
+                return Err(usage(format!(
+                    "{flag}: an empty ID (a stray comma?); give {what}s such as 1.2.15"
+                )));
+            }
+            if !is_id(id) {
+                return Err(usage(format!(
+                    "{flag} {id:?}: not a {what} (letters, digits, '.', '-' and '_' only)"
+                )));
+            }
+        }
+    }
+    // The report is written next to --outputfile at the end of the run;
+    // a directory that is not there is a mistake to report now, not then.
+    if let Some(path) = &g.outputfile {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(usage(format!(
+                "--outputfile {}: {} is not a directory",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Run the command line; returns the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
@@ -227,6 +273,7 @@ pub fn audit(
     targets_requested: Option<&[String]>,
     explain: bool,
 ) -> Result<RunReport> {
+    check_arguments(g)?;
     let source = match &g.config_dir {
         Some(dir) => {
             if !dir.is_dir() {
@@ -324,6 +371,30 @@ pub fn audit(
         }
     };
 
+    // Selected checks and groups must exist: a typo would otherwise select
+    // nothing and report nothing.
+    for id in &g.check {
+        if !bench.checks().any(|c| &c.id == id) {
+            return Err(usage(format!(
+                "--check {id}: no such check in {}",
+                bench.name
+            )));
+        }
+    }
+    for id in &g.group {
+        let known = bench
+            .controls
+            .iter()
+            .flat_map(|c| &c.groups)
+            .any(|gr| &gr.id == id);
+        if !known {
+            return Err(usage(format!(
+                "--group {id}: no such group in {}",
+                bench.name
+            )));
+        }
+    }
+
     let selection = Selection {
         checks: g.check.clone(),
         groups: g.group.clone(),
@@ -341,18 +412,6 @@ pub fn audit(
             controls.push(result);
         }
     }
-    if !g.check.is_empty() || !g.group.is_empty() {
-        let known: Vec<&str> = bench.checks().map(|c| c.id.as_str()).collect();
-        for id in &g.check {
-            if !known.contains(&id.as_str()) {
-                bail!(UsageError(format!(
-                    "--check {id}: no such check in {}",
-                    bench.name
-                )));
-            }
-        }
-    }
-
     Ok(RunReport {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: host.hostname(),
