@@ -148,6 +148,12 @@ fn use_color(g: &GlobalArgs) -> bool {
     }
 }
 
+/// A line on stderr. When stderr is closed (`kubecis 2>&1 | head`), the
+/// line is lost quietly; `eprintln!` would end the run with a panic.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Write the report: atomically to --outputfile, else to stdout, where a
 /// closed pipe (`kubecis | head`) ends the run quietly.
 fn emit(g: &GlobalArgs, text: &str) -> Result<()> {
@@ -321,9 +327,9 @@ pub fn audit(
         host.describe()
     ));
     if explain {
-        eprintln!("{msg}");
+        say(&msg);
         for n in &detection.notes {
-            eprintln!("kubecis: note: {n}");
+            say(&format!("kubecis: note: {n}"));
         }
     }
 
@@ -360,12 +366,12 @@ pub fn audit(
         None => {
             let choices = detect::choose_targets(&catalog, &facts, &all_targets);
             for c in choices.iter().filter(|_| explain) {
-                eprintln!(
+                say(&format!(
                     "kubecis: target {}: {} ({})",
                     c.target,
                     if c.selected { "runs" } else { "skipped" },
                     c.reason
-                );
+                ));
             }
             choices
         }
