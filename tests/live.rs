@@ -7,21 +7,7 @@
 
 mod common;
 use common::*;
-use std::path::Path;
 use std::process::Command;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -29,35 +15,13 @@ fn shell_quote(s: &str) -> String {
 
 #[test]
 fn audits_live_processes_in_a_pid_namespace() {
-    let on_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            !on_ci,
-            "CI runs as root; this test must not be skipped there"
-        );
-        eprintln!("skipped: needs root for unshare");
+    if !root_or_skip("unshare") {
         return;
     }
-    let sample = repo_path("tests/fixtures/nodes/kubeadm-sample");
-    let node: serde_json::Value = {
-        let text = std::fs::read_to_string(sample.join("node.yaml")).unwrap();
-        kubecis::yaml::to_document(&text).unwrap()
-    };
+    let node = snapshot_node("kubeadm-sample");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("host");
-    copy_tree(&sample.join("root"), &root);
-    // Give the copy the modes the snapshot records (git keeps none).
-    use std::os::unix::fs::PermissionsExt;
-    for (path, meta) in node["files"].as_object().unwrap() {
-        if let Some(mode) = meta["mode"].as_str() {
-            let mode = u32::from_str_radix(mode, 8).unwrap();
-            std::fs::set_permissions(
-                root.join(path.trim_start_matches('/')),
-                std::fs::Permissions::from_mode(mode),
-            )
-            .unwrap();
-        }
-    }
+    live_root_from_snapshot("kubeadm-sample", &root);
 
     // Each dummy is a sleeping python whose argv[0] is the component's
     // name, followed by the component's real flags.
