@@ -156,6 +156,42 @@ fn links_out_of_the_root_never_reach_the_outside_files() {
     assert!(!results["1.1.21"].to_string().contains("outside.key"));
 }
 
+/// A /proc under the host root is read like any node file: a link there
+/// cannot make a file outside the root pass for a process.
+#[test]
+fn links_in_the_proc_under_the_root_stay_inside_it() {
+    let n = Node::new();
+    let processes: Vec<FakeProcess> = snapshot_processes("kubeadm-sample")
+        .into_iter()
+        .filter(|p| p.pid != 1100)
+        .collect();
+    write_processes(&n, processes);
+    let fake = n.outside.join("cmdline");
+    std::fs::write(&fake, b"kube-apiserver\0--profiling=false\0").unwrap();
+    std::fs::create_dir(n.path("/proc/1100")).unwrap();
+    symlink(&fake, n.path("/proc/1100/cmdline")).unwrap();
+    let environ = n.outside.join("environ");
+    std::fs::write(&environ, b"ETCD_CLIENT_CERT_AUTH=true\0").unwrap();
+    std::fs::remove_file(n.path("/proc/1000/environ")).unwrap();
+    symlink(
+        format!("../../../../../../..{}", environ.display()),
+        n.path("/proc/1000/environ"),
+    )
+    .unwrap();
+    let (report, _) = n.audit(&["run", "--targets", "master,etcd"]);
+    let results = results_by_id(&report);
+    // No process 1100: the API server's flags come from its manifest, which
+    // does not set --profiling.
+    let r = &results["1.2.15"];
+    assert_eq!(r["status"], "FAIL", "{r:#}");
+    assert_eq!(r["evidence"][0]["source"], "default", "{r:#}");
+    assert!(!r.to_string().contains("pid 1100"), "{r:#}");
+    // etcd's environment link leads nowhere inside the root.
+    let r = reason(&results, "2.1");
+    assert_eq!(status(&results, "2.1"), "WARN", "{r}");
+    assert!(r.contains("process 1000 has ended"), "{r}");
+}
+
 /// With a real procfs mounted inside the host root (as when a node's / is
 /// mounted at /host), /proc/<pid>/root is a magic link: refused, and the
 /// check that names it says so. Needs a mount namespace (root).

@@ -227,7 +227,9 @@ fn refused_files_and_environments_give_warn_never_a_verdict() {
             let named = verdicts
                 .iter()
                 .any(|v| v.status == "WARN" && v.reason.contains(source));
-            assert!(named, "{}: no WARN names {source}", bench.name);
+            if !named {
+                problems.push(format!("{}: no WARN names {source}", bench.name));
+            }
         }
         // The controller manager and scheduler are only visible through
         // their (refused) manifests: every one of their checks is WARN. No
@@ -240,7 +242,8 @@ fn refused_files_and_environments_give_warn_never_a_verdict() {
                     Some(StatField::Owner | StatField::User | StatField::Group)
                 )
             });
-            if names_owner && (v.status == "PASS" || v.status == "FAIL") {
+            let judged = !v.evidence.is_empty() && (v.status == "PASS" || v.status == "FAIL");
+            if names_owner && judged {
                 problems.push(format!(
                     "{} {}: {} on an owner without /etc/passwd",
                     bench.name, v.id, v.status
@@ -275,7 +278,9 @@ fn malformed_configs_give_warn_naming_the_file_never_a_verdict() {
             let named = verdicts
                 .iter()
                 .any(|v| v.status == "WARN" && v.reason.contains(source) && v.reason.contains(why));
-            assert!(named, "{}: no WARN says {source} {why}", bench.name);
+            if !named {
+                problems.push(format!("{}: no WARN says {source} {why}", bench.name));
+            }
         }
         // Each component whose configuration is malformed: every settings
         // check that a config file could decide is WARN, naming the file.

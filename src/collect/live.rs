@@ -1,7 +1,7 @@
 //! The live node: files under `--host-root` (through `RootedFs`) and
 //! processes from the host's `/proc` (the one under the host root when it is
-//! mounted there, else this container's own, which is the host's with
-//! `hostPID: true`).
+//! mounted there, read through `RootedFs` like any node file, else this
+//! container's own, which is the host's with `hostPID: true`).
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
 use super::node_text;
@@ -13,9 +13,25 @@ use std::path::{Path, PathBuf};
 /// process must not cost memory.
 const MAX_CMDLINE_BYTES: u64 = 1024 * 1024;
 
+/// Where the node's processes are read from.
+enum ProcSource {
+    /// `/proc` inside the host root, read like any node file.
+    InRoot,
+    /// This machine's own `/proc` (the host's with `hostPID: true`).
+    Own(PathBuf),
+}
+
 pub struct LiveHost {
     fs: RootedFs,
-    proc_dir: PathBuf,
+    procs: ProcSource,
+}
+
+/// Why a `/proc/<pid>/` file could not be read.
+enum ProcRead {
+    /// The process ended between being listed and being read.
+    Gone,
+    Denied,
+    Other(String),
 }
 
 impl LiveHost {
@@ -29,17 +45,67 @@ impl LiveHost {
             ));
         }
         let fs = RootedFs::open(host_root)?;
-        let under_root = host_root.join("proc");
-        let proc_dir = if under_root.join("self").exists() {
-            under_root
+        let procs = if fs.stat("/proc/self", true).is_ok() {
+            ProcSource::InRoot
         } else {
-            PathBuf::from("/proc")
+            ProcSource::Own(PathBuf::from("/proc"))
         };
-        Ok(LiveHost { fs, proc_dir })
+        Ok(LiveHost { fs, procs })
     }
 
-    pub fn proc_dir(&self) -> &Path {
-        &self.proc_dir
+    fn proc_dir_text(&self) -> String {
+        match &self.procs {
+            ProcSource::InRoot => self.fs.root().join("proc").display().to_string(),
+            ProcSource::Own(dir) => dir.display().to_string(),
+        }
+    }
+
+    /// The pids in `/proc`, sorted.
+    fn pids(&self) -> Result<Vec<u32>, String> {
+        let names: Vec<String> = match &self.procs {
+            ProcSource::InRoot => self.fs.list_dir("/proc").map_err(|e| e.to_string())?,
+            ProcSource::Own(dir) => std::fs::read_dir(dir)
+                .map_err(|e| e.to_string())?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        };
+        let mut pids: Vec<u32> = names.iter().filter_map(|n| n.parse().ok()).collect();
+        pids.sort();
+        Ok(pids)
+    }
+
+    /// `/proc/<pid>/<name>`, at most `MAX_CMDLINE_BYTES` of it.
+    fn read_proc(&self, pid: u32, name: &str) -> Result<Vec<u8>, ProcRead> {
+        match &self.procs {
+            ProcSource::InRoot => self
+                .fs
+                .read(&format!("/proc/{pid}/{name}"), MAX_CMDLINE_BYTES)
+                .map_err(|e| match e {
+                    ReadError::NotFound => ProcRead::Gone,
+                    ReadError::PermissionDenied(_) => ProcRead::Denied,
+                    other => ProcRead::Other(other.to_string()),
+                }),
+            ProcSource::Own(dir) => {
+                use std::io::Read;
+                let path = dir.join(pid.to_string()).join(name);
+                let mut buf = Vec::new();
+                std::fs::File::open(path)
+                    .and_then(|f| f.take(MAX_CMDLINE_BYTES).read_to_end(&mut buf))
+                    .map(|_| buf)
+                    .map_err(|e| {
+                        if e.kind() == std::io::ErrorKind::NotFound
+                            || e.raw_os_error() == Some(nix::libc::ESRCH)
+                        {
+                            ProcRead::Gone
+                        } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+                            ProcRead::Denied
+                        } else {
+                            ProcRead::Other(e.to_string())
+                        }
+                    })
+            }
+        }
     }
 }
 
@@ -79,71 +145,44 @@ pub fn split_environ(raw: &[u8]) -> Vec<(String, String)> {
     vars
 }
 
-/// A `/proc/<pid>/` file, at most `MAX_CMDLINE_BYTES` of it.
-fn read_proc_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_CMDLINE_BYTES)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
-/// The process ended between being listed and being read.
-fn process_gone(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ESRCH)
-}
-
 impl Host for LiveHost {
     fn describe(&self) -> String {
         format!(
             "the live node under {} (processes from {})",
             self.fs.root().display(),
-            self.proc_dir.display()
+            self.proc_dir_text()
         )
     }
 
     fn processes(&self) -> Result<ProcessList, String> {
-        let iter = procfs::process::all_processes_with_root(&self.proc_dir)
-            .map_err(|e| format!("cannot list processes in {}: {e}", self.proc_dir.display()))?;
+        let pids = self
+            .pids()
+            .map_err(|e| format!("cannot list processes in {}: {e}", self.proc_dir_text()))?;
         let mut list = ProcessList::default();
-        for entry in iter {
-            let proc_ = match entry {
-                Ok(p) => p,
-                // Listed, then gone before it could be opened: skip it.
-                Err(procfs::ProcError::NotFound(_)) => continue,
-                Err(_) => {
-                    list.unreadable += 1;
-                    continue;
-                }
-            };
-            let pid = proc_.pid() as u32;
-            match read_proc_file(&self.proc_dir.join(pid.to_string()).join("cmdline")) {
+        for pid in pids {
+            match self.read_proc(pid, "cmdline") {
                 Ok(raw) => {
                     let argv = split_cmdline(&raw);
                     if !argv.is_empty() {
                         list.processes.push(Process { pid, argv });
                     }
                 }
-                Err(e) if process_gone(&e) => {}
+                // Listed, then gone before it could be read: skip it.
+                Err(ProcRead::Gone) => {}
                 Err(_) => list.unreadable += 1,
             }
         }
-        list.processes.sort_by_key(|p| p.pid);
         Ok(list)
     }
 
     fn environ(&self, pid: u32) -> Result<Vec<(String, String)>, ReadError> {
-        let path = self.proc_dir.join(pid.to_string()).join("environ");
-        match read_proc_file(&path) {
+        match self.read_proc(pid, "environ") {
             Ok(raw) => Ok(split_environ(&raw)),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Err(ReadError::PermissionDenied(format!(
-                    "/proc/{pid}/environ needs root or CAP_SYS_PTRACE"
-                )))
-            }
-            Err(e) if process_gone(&e) => Err(ReadError::Other(format!("process {pid} has ended"))),
-            Err(e) => Err(ReadError::Other(format!("/proc/{pid}/environ: {e}"))),
+            Err(ProcRead::Denied) => Err(ReadError::PermissionDenied(format!(
+                "/proc/{pid}/environ needs root or CAP_SYS_PTRACE"
+            ))),
+            Err(ProcRead::Gone) => Err(ReadError::Other(format!("process {pid} has ended"))),
+            Err(ProcRead::Other(e)) => Err(ReadError::Other(format!("/proc/{pid}/environ: {e}"))),
         }
     }
 

@@ -52,7 +52,8 @@ pub struct RootedFs {
 
 fn errno_to_read_error(e: Errno, path: &str) -> ReadError {
     match e {
-        Errno::ENOENT | Errno::ENOTDIR => ReadError::NotFound,
+        // ESRCH: a /proc/<pid> entry whose process has just ended.
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ESRCH => ReadError::NotFound,
         Errno::EACCES | Errno::EPERM => ReadError::PermissionDenied(e.desc().to_string()),
         Errno::EXDEV | Errno::EAGAIN => ReadError::EscapesRoot(format!(
             "a directory on the way to {path} was moved out of the root while it was being resolved"

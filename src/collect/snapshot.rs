@@ -67,6 +67,34 @@ pub struct SnapshotNode {
     pub files: BTreeMap<String, SnapshotMeta>,
 }
 
+/// Largest `node.yaml` read, far above what a node with thousands of
+/// processes needs.
+const MAX_NODE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `node.yaml`: a regular file (a FIFO must not hang the run), bounded,
+/// UTF-8.
+fn read_node_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_NODE_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > MAX_NODE_FILE_BYTES {
+        return Err(format!("is larger than {MAX_NODE_FILE_BYTES} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| "is not UTF-8 text".to_string())
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -87,7 +115,7 @@ fn parse_mode(text: &str) -> Option<u32> {
 impl SnapshotHost {
     pub fn open(dir: &Path) -> Result<SnapshotHost, String> {
         let node_path = dir.join(NODE_FILE);
-        let text = std::fs::read_to_string(&node_path)
+        let text = read_node_file(&node_path)
             .map_err(|e| format!("snapshot {}: {e}", node_path.display()))?;
         let node: SnapshotNode = yaml::from_str(&text).map_err(|e| match e.line {
             Some(line) => format!("{}:{line}: {}", node_path.display(), e.message),
@@ -323,6 +351,19 @@ mod tests {
 
     fn denied<T: std::fmt::Debug>(r: Result<T, ReadError>) -> bool {
         matches!(r, Err(ReadError::PermissionDenied(_)))
+    }
+
+    #[test]
+    fn a_node_file_that_is_not_a_regular_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(ROOT_DIR)).unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join(NODE_FILE),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let err = SnapshotHost::open(dir.path()).err().unwrap();
+        assert!(err.ends_with("node.yaml: is not a regular file"), "{err}");
     }
 
     #[test]
