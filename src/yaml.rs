@@ -18,14 +18,20 @@ impl std::fmt::Display for YamlError {
     }
 }
 
-/// How many values aliases may add to a document beyond those its text
-/// spells out (every value takes at least one byte of text, so a document
-/// may hold `len + MAX_ALIAS_VALUES` values). Real configs use few aliases
-/// or none; an alias bomb ("billion laughs") holds billions of values in a
-/// few hundred bytes and is stopped here, while it is being expanded.
-pub const MAX_ALIAS_VALUES: usize = 100_000;
+/// Most values a config document from the node may hold, aliases
+/// expanded. Real configs hold a few hundred; an alias bomb ("billion
+/// laughs") holds billions in a few hundred bytes and is stopped here,
+/// while it is being expanded, before it costs memory.
+pub const MAX_DOCUMENT_VALUES: usize = 200_000;
 
-const ALIAS_BUDGET_ERROR: &str = "aliases expand to more than";
+/// For typed text (cfg files, snapshots), which may be large: how many
+/// values aliases may add beyond those the text spells out (every value
+/// takes at least a byte of text).
+const MAX_ALIAS_VALUES: usize = 100_000;
+
+/// The errors the value budget gives, for documents and for typed text.
+const TOO_MANY_VALUES: &str = "holds more than";
+const ALIASES_EXPAND: &str = "aliases expand to more than";
 
 /// How deep serde_yaml lets collections nest before it stops.
 const MAX_DEPTH: usize = 128;
@@ -40,7 +46,10 @@ fn convert(err: serde_yaml::Error) -> YamlError {
     }
     // serde_yaml's own limits, said in the terms of the document; the
     // value budget's error comes prefixed with the path it stopped at.
-    if let Some(i) = message.find(ALIAS_BUDGET_ERROR) {
+    if let Some(i) = message
+        .find(TOO_MANY_VALUES)
+        .or_else(|| message.find(ALIASES_EXPAND))
+    {
         message.drain(..i);
     }
     if message == "recursion limit exceeded" {
@@ -203,25 +212,42 @@ fn may_have_anchors(text: &str) -> bool {
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     check_flow_depth(text).map_err(too_deep)?;
     if may_have_anchors(text) {
-        to_document(text)?;
+        let limit = text.len().saturating_add(MAX_ALIAS_VALUES);
+        let why =
+            format!("{ALIASES_EXPAND} {MAX_ALIAS_VALUES} values beyond the text (an alias bomb?)");
+        parse_document(text, limit, &why)?;
     }
     serde_yaml::from_str(text).map_err(convert)
 }
 
 /// Parse YAML (or JSON, which is YAML) into a JSON-shaped value, so that
 /// config documents can be walked with one path evaluator. Multi-document
-/// streams yield their first document. A document whose aliases expand to
-/// more than `MAX_ALIAS_VALUES` extra values, or that nests more than 128
-/// levels, is an error.
+/// streams yield their first document. A document of more than
+/// `MAX_DOCUMENT_VALUES` values (aliases expanded), or that nests more than
+/// 128 levels, is an error.
 pub fn to_document(text: &str) -> Result<serde_json::Value, YamlError> {
+    let why = format!(
+        "{TOO_MANY_VALUES} {MAX_DOCUMENT_VALUES} values, counting what its aliases expand to"
+    );
+    parse_document(text, MAX_DOCUMENT_VALUES, &why)
+}
+
+/// The first document of `text`, refused with `why` past `limit` values.
+fn parse_document(text: &str, limit: usize, why: &str) -> Result<serde_json::Value, YamlError> {
     check_flow_depth(text).map_err(too_deep)?;
     let mut docs = serde_yaml::Deserializer::from_str(text);
     let Some(first) = docs.next() else {
         return Ok(serde_json::Value::Null);
     };
-    let budget = std::cell::Cell::new(text.len().saturating_add(MAX_ALIAS_VALUES));
-    serde::de::DeserializeSeed::deserialize(DocumentSeed { budget: &budget }, first)
-        .map_err(convert)
+    let budget = std::cell::Cell::new(limit);
+    serde::de::DeserializeSeed::deserialize(
+        DocumentSeed {
+            budget: &budget,
+            why,
+        },
+        first,
+    )
+    .map_err(convert)
 }
 
 /// Builds a JSON value from any YAML node, spending one unit of `budget`
@@ -229,6 +255,7 @@ pub fn to_document(text: &str) -> Result<serde_json::Value, YamlError> {
 #[derive(Clone, Copy)]
 struct DocumentSeed<'b> {
     budget: &'b std::cell::Cell<usize>,
+    why: &'b str,
 }
 
 impl DocumentSeed<'_> {
@@ -238,9 +265,7 @@ impl DocumentSeed<'_> {
                 self.budget.set(left);
                 Ok(())
             }
-            None => Err(E::custom(format!(
-                "{ALIAS_BUDGET_ERROR} {MAX_ALIAS_VALUES} values beyond the text (an alias bomb?)"
-            ))),
+            None => Err(E::custom(self.why)),
         }
     }
 }
@@ -423,13 +448,16 @@ mod tests {
         let err = to_document(&format!("a: &a [{big}]\nb: [{refs}]\n")).unwrap_err();
         assert_eq!(
             err.message,
-            "aliases expand to more than 100000 values beyond the text (an alias bomb?)"
+            "holds more than 200000 values, counting what its aliases expand to"
         );
         // A generous bound: this guards against hangs, not for speed.
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
-        // A large document without aliases is not one.
-        let list = vec!["1"; 200_000].join(", ");
-        assert_eq!(to_document(&format!("[{list}]")).unwrap()[199_999], 1);
+        // Large documents without aliases are not bombs; typed text (cfg,
+        // snapshots) may hold more values than a config document.
+        let list = vec!["1"; 150_000].join(", ");
+        assert_eq!(to_document(&format!("[{list}]")).unwrap()[149_999], 1);
+        let many = format!("i: &x [{}]\n", vec!["1"; 300_000].join(", "));
+        assert!(from_str::<Scalars>(&many).is_err_and(|e| e.message.contains("missing field")));
     }
 
     #[test]
@@ -471,10 +499,10 @@ mod tests {
     fn wide_flow_collections_are_not_deep() {
         // Large: the depth is bounded by the scan, and it closes each one.
         let item = "{op: eq, value: \"x\", re: '^a+$', a: &x [1, 2], b: *x}";
-        let text = format!("items: [\n{}]\n", vec![item; 20_000].join(",\n"));
-        assert!(text.len() * 60_000 > FLOW_COST_BUDGET);
+        let text = format!("items: [\n{}]\n", vec![item; 10_000].join(",\n"));
+        assert!(text.len() * 30_000 > FLOW_COST_BUDGET);
         let doc = to_document(&text).unwrap();
-        assert_eq!(doc["items"][19_999]["a"][1], 2);
+        assert_eq!(doc["items"][9_999]["a"][1], 2);
         // Small: brackets in strings, comments and block text do not matter.
         let item = "{op: eq, value: \"[x]\", re: '^[a-z]+$'}, # [\n";
         let text = format!("items: [\n{}{{}}]\n", item.repeat(200));

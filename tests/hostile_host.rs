@@ -323,7 +323,7 @@ fn fifos_devices_and_huge_files_where_configs_should_be_give_warn_quickly() {
     let r = reason(&results, "1.2.28");
     assert_eq!(status(&results, "1.2.28"), "WARN");
     assert!(
-        r.contains("/etc/kubernetes/enc/enc.yaml is larger than the 4194304-byte read limit"),
+        r.contains("/etc/kubernetes/enc/enc.yaml is larger than the 1048576-byte read limit"),
         "{r}"
     );
 }

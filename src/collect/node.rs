@@ -17,8 +17,13 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-/// Largest config file or manifest read.
-pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest config file or manifest read. Real ones are a few KiB; parsing
+/// YAML costs memory many times its size (a 4 MiB document peaked at over
+/// 500 MB), so the bound is kept well below what a node can afford.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// Largest `/etc/passwd` or `/etc/group` read: plain lines, not YAML, and
+/// directory-synced nodes can list many thousands of accounts.
+const MAX_ACCOUNTS_BYTES: u64 = 16 * 1024 * 1024;
 /// Most files one directory reference may name.
 const MAX_DIR_ENTRIES: usize = 10_000;
 /// Deepest directory walk.
@@ -749,7 +754,7 @@ impl<'h> NodeFacts<'h> {
             // then fails a `root:root` test.
             let read = |p: &str| {
                 self.host
-                    .read(p, MAX_CONFIG_BYTES)
+                    .read(p, MAX_ACCOUNTS_BYTES)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .map_err(|e| format!("{p} {e}"))
             };
