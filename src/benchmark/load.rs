@@ -86,7 +86,13 @@ fn utf8_text(bytes: Vec<u8>) -> Result<String, ReadFailure> {
 }
 
 fn read_bounded(path: &Path) -> Result<Option<String>, ReadFailure> {
-    let file = match std::fs::File::open(path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: a FIFO in place of a cfg file must not hang the run.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot be read: {e}").into()),
@@ -96,6 +102,9 @@ fn read_bounded(path: &Path) -> Result<Option<String>, ReadFailure> {
         .map_err(|e| format!("cannot be read: {e}"))?;
     if meta.is_dir() {
         return Err("is a directory, not a file".to_string().into());
+    }
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string().into());
     }
     let mut buf = Vec::new();
     file.take(MAX_CFG_FILE_BYTES + 1)
@@ -1177,6 +1186,23 @@ mod tests {
             errs.0[0].message.contains("has no file named \"nope\""),
             "{}",
             errs
+        );
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_cfg_file_is_refused_at_once() {
+        let dir = write_cfg(&[("config.yaml", CONFIG)]);
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join("b/master.yaml"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let errs = load_catalog(&CfgSource::Dir(dir.path().to_path_buf())).unwrap_err();
+        assert!(
+            errs.to_string()
+                .contains("b/master.yaml: is not a regular file"),
+            "{errs}"
         );
     }
 

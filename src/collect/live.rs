@@ -90,20 +90,27 @@ impl LiveHost {
                 use std::io::Read;
                 let path = dir.join(pid.to_string()).join(name);
                 let mut buf = Vec::new();
-                std::fs::File::open(path)
-                    .and_then(|f| f.take(MAX_CMDLINE_BYTES).read_to_end(&mut buf))
-                    .map(|_| buf)
-                    .map_err(|e| {
-                        if e.kind() == std::io::ErrorKind::NotFound
-                            || e.raw_os_error() == Some(nix::libc::ESRCH)
-                        {
-                            ProcRead::Gone
-                        } else if e.kind() == std::io::ErrorKind::PermissionDenied {
-                            ProcRead::Denied
-                        } else {
-                            ProcRead::Other(e.to_string())
+                let read = std::fs::File::open(path)
+                    .and_then(|f| f.take(MAX_CMDLINE_BYTES + 1).read_to_end(&mut buf));
+                if buf.len() as u64 > MAX_CMDLINE_BYTES {
+                    return Err(ProcRead::Other(
+                        ReadError::TooLarge {
+                            limit: MAX_CMDLINE_BYTES,
                         }
-                    })
+                        .to_string(),
+                    ));
+                }
+                read.map(|_| buf).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        || e.raw_os_error() == Some(nix::libc::ESRCH)
+                    {
+                        ProcRead::Gone
+                    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+                        ProcRead::Denied
+                    } else {
+                        ProcRead::Other(e.to_string())
+                    }
+                })
             }
         }
     }
