@@ -17,45 +17,12 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Root is needed for unshare; CI runs as root and must not skip.
-fn can_unshare() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        !on_ci(),
-        "CI runs as root; this test must not be skipped there"
-    );
-    eprintln!("skipped: needs root for unshare");
-    false
-}
-
 /// A copy of a snapshot's files in `dir/host`, with the modes its node.yaml
 /// records (git keeps none), and the node.yaml itself.
 fn host_from_snapshot(name: &str, dir: &Path) -> (PathBuf, Value) {
-    let snap = repo_path(&node(name));
-    let node: Value = {
-        let text = std::fs::read_to_string(snap.join("node.yaml")).unwrap();
-        kubecis::yaml::to_document(&text).unwrap()
-    };
     let root = dir.join("host");
-    copy_tree(&snap.join("root"), &root);
-    use std::os::unix::fs::PermissionsExt;
-    for (path, meta) in node["files"].as_object().unwrap() {
-        if let Some(mode) = meta["mode"].as_str() {
-            let mode = u32::from_str_radix(mode, 8).unwrap();
-            std::fs::set_permissions(
-                root.join(path.trim_start_matches('/')),
-                std::fs::Permissions::from_mode(mode),
-            )
-            .unwrap();
-        }
-    }
-    (root, node)
+    live_root_from_snapshot(name, &root);
+    (root, snapshot_node(name))
 }
 
 /// Start the snapshot's processes as sleeping dummies (a python whose
@@ -127,7 +94,7 @@ fn result(report: &Value, id: &str) -> Value {
 
 #[test]
 fn audits_live_processes_in_a_pid_namespace() {
-    if !can_unshare() {
+    if !root_or_skip("unshare") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -194,7 +161,7 @@ fn write_journal(root: &Path, unit: &str, lines: &[String]) {
 
 #[test]
 fn audits_a_live_k3s_server_through_its_journal() {
-    if !can_unshare() {
+    if !root_or_skip("unshare") {
         return;
     }
     let have = |p: &str| Path::new(p).exists();

@@ -41,42 +41,102 @@ impl CfgSource {
     }
 
     /// The text of `rel`, `Ok(None)` when it does not exist.
-    fn read(&self, rel: &str) -> Result<Option<String>, String> {
+    fn read(&self, rel: &str) -> Result<Option<String>, ReadFailure> {
         match self {
             CfgSource::Embedded => match EMBEDDED_CFG.get_file(rel) {
                 None => Ok(None),
-                Some(f) => f
-                    .contents_utf8()
-                    .map(|s| Some(s.to_string()))
-                    .ok_or_else(|| "is not UTF-8 text".to_string()),
+                Some(f) => utf8_text(f.contents().to_vec()).map(Some),
             },
             CfgSource::Dir(dir) => read_bounded(&dir.join(rel)),
         }
     }
 }
 
-fn read_bounded(path: &Path) -> Result<Option<String>, String> {
-    let file = match std::fs::File::open(path) {
+/// Why a cfg file could not be read, and where in it when that is known.
+#[derive(Debug, Clone)]
+struct ReadFailure {
+    message: String,
+    line: Option<usize>,
+    check: Option<String>,
+}
+
+impl From<String> for ReadFailure {
+    fn from(message: String) -> Self {
+        ReadFailure {
+            message,
+            line: None,
+            check: None,
+        }
+    }
+}
+
+/// The text of a cfg file; bytes that are not UTF-8 are reported at their
+/// line, with the check they are in.
+fn utf8_text(bytes: Vec<u8>) -> Result<String, ReadFailure> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let lossy = String::from_utf8_lossy(e.as_bytes());
+        ReadFailure {
+            message: "is not UTF-8 text".to_string(),
+            line: Some(line),
+            check: enclosing_check_id(&lossy, line),
+        }
+    })
+}
+
+fn read_bounded(path: &Path) -> Result<Option<String>, ReadFailure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: a FIFO in place of a cfg file must not hang the run.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot be read: {e}")),
+        Err(e) => return Err(format!("cannot be read: {e}").into()),
     };
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot be read: {e}"))?;
     if meta.is_dir() {
-        return Err("is a directory, not a file".to_string());
+        return Err("is a directory, not a file".to_string().into());
+    }
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string().into());
     }
     let mut buf = Vec::new();
     file.take(MAX_CFG_FILE_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot be read: {e}"))?;
     if buf.len() as u64 > MAX_CFG_FILE_BYTES {
-        return Err(format!("is larger than {MAX_CFG_FILE_BYTES} bytes"));
+        return Err(format!("is larger than {MAX_CFG_FILE_BYTES} bytes").into());
     }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| "is not UTF-8 text".to_string())
+    utf8_text(buf).map(Some)
+}
+
+/// serde's message without the path of the check it is in (the error
+/// already names the check), and with "a string" said as the cfg means it:
+/// every scalar is read as text.
+fn tidy_message(message: &str, in_check: bool) -> String {
+    let mut message = message.to_string();
+    if in_check {
+        if let Some(i) = message.find("checks[") {
+            let after = &message[i..];
+            let cut = after
+                .find("].")
+                .map(|j| j + 2)
+                .or_else(|| after.find("]: ").map(|j| j + 3));
+            if let Some(j) = cut {
+                message = message[i + j..].to_string();
+            }
+        }
+    }
+    message.replace(
+        "expected a string",
+        "expected a single value (text, a number or true/false)",
+    )
 }
 
 /// One mistake in the cfg.
@@ -119,7 +179,7 @@ impl fmt::Display for CfgErrors {
 impl std::error::Error for CfgErrors {}
 
 /// A controls file read and parsed ahead of validation.
-type Parsed = Result<Option<(String, Result<RawControls, yaml::YamlError>)>, String>;
+type Parsed = Result<Option<(String, Result<RawControls, yaml::YamlError>)>, ReadFailure>;
 
 struct Collector<'a> {
     source: &'a CfgSource,
@@ -153,11 +213,20 @@ impl Collector<'_> {
         match yaml::from_str::<T>(text) {
             Ok(v) => Some(v),
             Err(e) => {
-                let check = e.line.and_then(|l| enclosing_check_id(text, l));
-                self.push(rel, e.line, check.as_deref(), e.message);
+                self.push_yaml_error(rel, text, e);
                 None
             }
         }
+    }
+
+    fn push_yaml_error(&mut self, rel: &str, text: &str, e: yaml::YamlError) {
+        let check = e.line.and_then(|l| enclosing_check_id(text, l));
+        let message = tidy_message(&e.message, check.is_some());
+        self.push(rel, e.line, check.as_deref(), message);
+    }
+
+    fn push_read_failure(&mut self, rel: &str, f: ReadFailure) {
+        self.push(rel, f.line, f.check.as_deref(), f.message);
     }
 
     fn read(&mut self, rel: &str) -> Option<String> {
@@ -167,8 +236,8 @@ impl Collector<'_> {
                 self.push(rel, None, None, "file not found".to_string());
                 None
             }
-            Err(msg) => {
-                self.push(rel, None, None, msg);
+            Err(f) => {
+                self.push_read_failure(rel, f);
                 None
             }
         }
@@ -193,35 +262,71 @@ fn id_on_line(line: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
-/// 1-based line of each `id:` value in a controls file (first occurrence).
-fn id_lines(text: &str) -> HashMap<String, usize> {
-    let mut map = HashMap::new();
-    for (i, l) in text.lines().enumerate() {
-        if let Some(id) = id_on_line(l) {
-            map.entry(id).or_insert(i + 1);
+/// 1-based lines of the `id:` values in a controls file, each ID's
+/// occurrences in order, handed out as the file's groups and checks are
+/// read in the same order (so a duplicate ID gets its own line).
+struct IdLines(HashMap<String, std::collections::VecDeque<usize>>);
+
+impl IdLines {
+    fn of(text: &str) -> IdLines {
+        let mut map: HashMap<String, std::collections::VecDeque<usize>> = HashMap::new();
+        for (i, l) in text.lines().enumerate() {
+            if let Some(id) = id_on_line(l) {
+                map.entry(id).or_default().push_back(i + 1);
+            }
+        }
+        IdLines(map)
+    }
+
+    /// The line of the next definition of `id`.
+    fn next(&mut self, id: &str) -> Option<usize> {
+        let lines = self.0.get_mut(id)?;
+        if lines.len() > 1 {
+            lines.pop_front()
+        } else {
+            lines.front().copied()
         }
     }
-    map
+}
+
+/// 1-based line of `key:` at the top level of a YAML file.
+fn top_level_line(text: &str, key: &str) -> Option<usize> {
+    let needle = format!("{key}:");
+    text.lines()
+        .position(|l| l.starts_with(&needle))
+        .map(|i| i + 1)
+}
+
+/// 1-based line of `  name:` (or `"name":`) under the top-level `section:`.
+fn entry_line(text: &str, section: &str, name: &str) -> Option<usize> {
+    let keys = [
+        format!("{name}:"),
+        format!("\"{name}\":"),
+        format!("'{name}':"),
+    ];
+    let mut inside = false;
+    for (i, l) in text.lines().enumerate() {
+        if l.starts_with(&format!("{section}:")) {
+            inside = true;
+            continue;
+        }
+        if inside && !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
+            inside = false;
+        }
+        let t = l.trim_start();
+        if inside && keys.iter().any(|k| t.starts_with(k.as_str())) {
+            let rest = &t[t.find(':').map_or(0, |c| c + 1)..];
+            if rest.is_empty() || rest.starts_with(' ') {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
 }
 
 /// 1-based line of `  name:` under `components:` in a config file.
 fn component_line(text: &str, name: &str) -> Option<usize> {
-    let needle = format!("{name}:");
-    let mut in_components = false;
-    for (i, l) in text.lines().enumerate() {
-        if l.starts_with("components:") {
-            in_components = true;
-            continue;
-        }
-        if in_components && !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
-            in_components = false;
-        }
-        let t = l.trim_start();
-        if in_components && (t == needle.as_str() || t.starts_with(&format!("{needle} "))) {
-            return Some(i + 1);
-        }
-    }
-    None
+    entry_line(text, "components", name)
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -326,7 +431,7 @@ fn load(source: &CfgSource, controls_of: Option<&[String]>) -> Result<Catalog, C
             if !global_components.contains_key(comp) {
                 c.push(
                     "config.yaml",
-                    None,
+                    entry_line(&config_text, "targets", &rule.name),
                     None,
                     format!("target {} detects unknown component {comp:?}", rule.name),
                 );
@@ -381,11 +486,14 @@ fn convert_version_mapping(
     target_mapping: &BTreeMap<String, Vec<String>>,
 ) -> Vec<(KubeVersion, String)> {
     let mut out = Vec::new();
+    // A distribution's table sits under `distributions:`.
+    let section = if what == "version_mapping" {
+        "version_mapping"
+    } else {
+        "distributions"
+    };
     for (version, bench) in table {
-        let line = config_text
-            .lines()
-            .position(|l| l.trim_start().starts_with(&format!("\"{version}\"")))
-            .map(|i| i + 1);
+        let line = entry_line(config_text, section, version);
         match KubeVersion::parse(version) {
             Some(v) if v.to_string() == *version => out.push((v, bench.clone())),
             _ => c.push(
@@ -648,10 +756,13 @@ fn load_benchmark(
             component_file = (overrides_rel, text);
         }
         Ok(None) => {}
-        Err(msg) => c.push(&overrides_rel, None, None, msg),
+        Err(f) => c.push_read_failure(&overrides_rel, f),
     }
 
     let mut components = BTreeMap::new();
+    // Components that are defined but wrong: their errors are reported
+    // once, not again for every check that names them.
+    let mut broken = std::collections::BTreeSet::new();
     for (name, rc) in &raw_components {
         // An override's errors point at the override file when it defines
         // the component, else at the global config.
@@ -661,45 +772,62 @@ fn load_benchmark(
             ("config.yaml", config_text)
         };
         let line = component_line(text, name);
-        if let Some(comp) = convert_component(c, file, line, name, rc) {
-            components.insert(name.clone(), comp);
+        match convert_component(c, file, line, name, rc) {
+            Some(comp) => {
+                components.insert(name.clone(), comp);
+            }
+            None => {
+                broken.insert(name.clone());
+            }
         }
     }
+    let known = KnownComponents {
+        valid: &components,
+        broken: &broken,
+    };
 
     let mut controls = Vec::new();
     let mut seen_ids: HashMap<String, Location> = HashMap::new();
     let controls_loaded = c.wants_controls(bench);
     for target in target_names.iter().filter(|_| controls_loaded) {
         let rel = format!("{bench}/{target}.yaml");
-        let (text, parsed) = match c.parsed.remove(&rel) {
-            Some(Ok(Some(pair))) => pair,
-            Some(Ok(None)) => {
-                c.push(&rel, None, None, "file not found".to_string());
+        let read = match c.parsed.remove(&rel) {
+            Some(r) => r,
+            None => c
+                .source
+                .read(&rel)
+                .map(|t| t.map(|text| (text.clone(), yaml::from_str::<RawControls>(&text)))),
+        };
+        let (text, parsed) = match read {
+            Ok(Some(pair)) => pair,
+            // The mapping that names the file is what to fix (or the file
+            // is what to add): point at the mapping.
+            Ok(None) => {
+                c.push(
+                    "config.yaml",
+                    entry_line(config_text, "target_mapping", bench),
+                    None,
+                    format!("target_mapping lists target {target} for {bench}, but {rel} does not exist"),
+                );
                 continue;
             }
-            Some(Err(msg)) => {
-                c.push(&rel, None, None, msg);
+            Err(f) => {
+                c.push_read_failure(&rel, f);
                 continue;
-            }
-            None => {
-                let Some(text) = c.read(&rel) else { continue };
-                let parsed = yaml::from_str::<RawControls>(&text);
-                (text, parsed)
             }
         };
         let raw = match parsed {
             Ok(raw) => raw,
             Err(e) => {
-                let check = e.line.and_then(|l| enclosing_check_id(&text, l));
-                c.push(&rel, e.line, check.as_deref(), e.message);
+                c.push_yaml_error(&rel, &text, e);
                 continue;
             }
         };
-        let lines = id_lines(&text);
+        let mut lines = IdLines::of(&text);
         if raw.target != *target {
             c.push(
                 &rel,
-                lines.get(&raw.id).copied(),
+                top_level_line(&text, "type"),
                 None,
                 format!(
                     "type is {:?} but the file is the {target:?} target",
@@ -719,13 +847,14 @@ fn load_benchmark(
         }
         let mut groups = Vec::new();
         for g in raw.groups {
+            let group_line = lines.next(&g.id);
             let skip = match g.kind.as_deref() {
                 None | Some("") => false,
                 Some("skip") => true,
                 Some(other) => {
                     c.push(
                         &rel,
-                        lines.get(&g.id).copied(),
+                        group_line,
                         None,
                         format!("group {}: type {other:?} is not \"skip\"", g.id),
                     );
@@ -736,7 +865,7 @@ fn load_benchmark(
             for rc in g.checks {
                 let location = Location {
                     file: c.source.display_path(&rel),
-                    line: lines.get(&rc.id).copied(),
+                    line: lines.next(&rc.id),
                 };
                 if let Some(prev) = seen_ids.get(&rc.id) {
                     c.push(
@@ -748,7 +877,7 @@ fn load_benchmark(
                     continue;
                 }
                 seen_ids.insert(rc.id.clone(), location.clone());
-                if let Some(check) = convert_check(c, &rel, location, rc, &components) {
+                if let Some(check) = convert_check(c, &rel, location, rc, &known) {
                     checks.push(check);
                 }
             }
@@ -1004,6 +1133,25 @@ fn convert_component(
     })
 }
 
+/// The components a check may name: those that loaded, and those that are
+/// defined but were reported wrong (a check naming one is not reported
+/// again for it).
+struct KnownComponents<'a> {
+    valid: &'a BTreeMap<String, Component>,
+    broken: &'a std::collections::BTreeSet<String>,
+}
+
+impl KnownComponents<'_> {
+    fn names_broken(&self, audit: &RawAudit) -> bool {
+        let named = [
+            audit.settings.as_ref(),
+            audit.file.as_ref().and_then(|f| f.component.as_ref()),
+            audit.document.as_ref().and_then(|f| f.component.as_ref()),
+        ];
+        named.into_iter().flatten().any(|c| self.broken.contains(c))
+    }
+}
+
 fn convert_file_ref(
     raw: &RawFileRef,
     components: &BTreeMap<String, Component>,
@@ -1081,7 +1229,14 @@ fn convert_compare(raw: &RawCompare) -> Result<Compare, String> {
         .clone()
         .ok_or_else(|| format!("compare op {} needs a value", raw.op))?;
     let regex = if op == CompareOp::Regex {
-        Some(Regex::new(&value).map_err(|e| format!("regex {value:?} does not compile: {e}"))?)
+        Some(Regex::new(&value).map_err(|e| {
+            // The regex crate draws a caret diagram over several lines;
+            // its last line says what is wrong.
+            let text = e.to_string();
+            let why = text.lines().last().unwrap_or_default();
+            let why = why.strip_prefix("error: ").unwrap_or(why);
+            format!("regex {value:?} does not compile: {why}")
+        })?)
     } else {
         None
     };
@@ -1098,8 +1253,9 @@ fn convert_check(
     rel: &str,
     location: Location,
     raw: RawCheck,
-    components: &BTreeMap<String, Component>,
+    known: &KnownComponents,
 ) -> Option<Check> {
+    let components = known.valid;
     let before = c.errors.len();
     let line = location.line;
     let id = raw.id.clone();
@@ -1146,6 +1302,7 @@ fn convert_check(
     };
     let audit = match &raw.audit {
         None => None,
+        Some(a) if known.names_broken(a) => None,
         Some(a) => {
             let forms = [a.settings.is_some(), a.file.is_some(), a.document.is_some()]
                 .iter()
@@ -1470,11 +1627,30 @@ distributions:\n  dist:\n    title: Dist\n    detect: {paths: [/var/lib/dist]}\n
     }
 
     #[test]
+    fn a_fifo_in_place_of_a_cfg_file_is_refused_at_once() {
+        let dir = write_cfg(&[("config.yaml", CONFIG)]);
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join("b/master.yaml"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let errs = load_catalog(&CfgSource::Dir(dir.path().to_path_buf())).unwrap_err();
+        assert!(
+            errs.to_string()
+                .contains("b/master.yaml: is not a regular file"),
+            "{errs}"
+        );
+    }
+
+    #[test]
     fn a_missing_target_file_is_reported() {
         let dir = write_cfg(&[("config.yaml", CONFIG)]);
         let errs = load_catalog(&CfgSource::Dir(dir.path().to_path_buf())).unwrap_err();
         assert!(
-            errs.to_string().contains("b/master.yaml: file not found"),
+            errs.to_string().contains(
+                "config.yaml:4: target_mapping lists target master for b, but b/master.yaml does not exist"
+            ),
             "{errs}"
         );
     }

@@ -7,7 +7,7 @@ use crate::collect::{Host, LiveHost, NodeFacts, SnapshotHost};
 use crate::detect::{self, Requested, TargetChoice};
 use crate::evaluate::{self, Selection};
 use crate::report::{self, RunReport, TextOptions};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -158,6 +158,12 @@ fn use_color(g: &GlobalArgs) -> bool {
     }
 }
 
+/// A line on stderr. When stderr is closed (`kubecis 2>&1 | head`), the
+/// line is lost quietly; `eprintln!` would end the run with a panic.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Write the report: atomically to --outputfile, else to stdout, where a
 /// closed pipe (`kubecis | head`) ends the run quietly.
 fn emit(g: &GlobalArgs, text: &str) -> Result<()> {
@@ -205,6 +211,52 @@ fn cfg_source(g: &GlobalArgs) -> Result<CfgSource> {
         Some(dir) => Ok(CfgSource::Dir(dir.clone())),
         None => Ok(CfgSource::Embedded),
     }
+}
+
+/// Whether `id` looks like a check or group ID (`1.2.3`, `4.2`, `gke-1`).
+fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+}
+
+/// Mistakes in the arguments themselves, found before anything is read.
+fn check_arguments(g: &GlobalArgs) -> Result<()> {
+    for (flag, ids, what) in [
+        ("--check", &g.check, "check ID"),
+        ("--group", &g.group, "group ID"),
+        ("--skip", &g.skip, "check or group ID"),
+    ] {
+        for id in ids {
+            if id.is_empty() {
+                return Err(usage(format!(
+                    "{flag}: an empty ID (a stray comma?); give {what}s such as 1.2.15"
+                )));
+            }
+            if !is_id(id) {
+                return Err(usage(format!(
+                    "{flag} {id:?}: not a {what} (letters, digits, '.', '-' and '_' only)"
+                )));
+            }
+        }
+    }
+    // The report is written next to --outputfile at the end of the run;
+    // a directory that is not there is a mistake to report now, not then.
+    if let Some(path) = &g.outputfile {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(usage(format!(
+                "--outputfile {}: {} is not a directory",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Run the command line; returns the exit status.
@@ -267,6 +319,7 @@ pub fn audit(
     targets_requested: Option<&[String]>,
     explain: bool,
 ) -> Result<RunReport> {
+    check_arguments(g)?;
     let source = cfg_source(g)?;
     // config.yaml and every benchmark's components first (detection needs
     // them); then the chosen benchmark's controls files.
@@ -305,10 +358,10 @@ pub fn audit(
 
     if explain {
         match &detection.distribution {
-            Some(d) if !detection.distribution_evidence.is_empty() => eprintln!(
+            Some(d) if !detection.distribution_evidence.is_empty() => say(&format!(
                 "kubecis: distribution {d} (from {})",
                 detection.distribution_evidence.join(", ")
-            ),
+            )),
             _ => {}
         }
     }
@@ -322,9 +375,9 @@ pub fn audit(
         host.describe()
     ));
     if explain {
-        eprintln!("{msg}");
+        say(&msg);
         for n in &detection.notes {
-            eprintln!("kubecis: note: {n}");
+            say(&format!("kubecis: note: {n}"));
         }
     }
 
@@ -361,16 +414,40 @@ pub fn audit(
         None => {
             let choices = detect::choose_targets(&catalog, &facts, &all_targets);
             for c in choices.iter().filter(|_| explain) {
-                eprintln!(
+                say(&format!(
                     "kubecis: target {}: {} ({})",
                     c.target,
                     if c.selected { "runs" } else { "skipped" },
                     c.reason
-                );
+                ));
             }
             choices
         }
     };
+
+    // Selected checks and groups must exist: a typo would otherwise select
+    // nothing and report nothing.
+    for id in &g.check {
+        if !bench.checks().any(|c| &c.id == id) {
+            return Err(usage(format!(
+                "--check {id}: no such check in {}",
+                bench.name
+            )));
+        }
+    }
+    for id in &g.group {
+        let known = bench
+            .controls
+            .iter()
+            .flat_map(|c| &c.groups)
+            .any(|gr| &gr.id == id);
+        if !known {
+            return Err(usage(format!(
+                "--group {id}: no such group in {}",
+                bench.name
+            )));
+        }
+    }
 
     let selection = Selection {
         checks: g.check.clone(),
@@ -389,18 +466,6 @@ pub fn audit(
             controls.push(result);
         }
     }
-    if !g.check.is_empty() || !g.group.is_empty() {
-        let known: Vec<&str> = bench.checks().map(|c| c.id.as_str()).collect();
-        for id in &g.check {
-            if !known.contains(&id.as_str()) {
-                bail!(UsageError(format!(
-                    "--check {id}: no such check in {}",
-                    bench.name
-                )));
-            }
-        }
-    }
-
     Ok(RunReport {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: host.hostname(),

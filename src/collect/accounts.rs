@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Default)]
+/// The names in one file, or why the file could not be read.
+type Names = Result<HashMap<u32, String>, String>;
+
+#[derive(Debug, Clone)]
 pub struct Accounts {
-    users: HashMap<u32, String>,
-    groups: HashMap<u32, String>,
+    users: Names,
+    groups: Names,
 }
 
 /// `name:x:id:...` lines; the first name for an id wins, as in libc.
@@ -30,25 +33,42 @@ fn parse_ids(text: &str) -> HashMap<u32, String> {
 
 impl Accounts {
     pub fn parse(passwd: &str, group: &str) -> Accounts {
+        Accounts::from_files(Ok(passwd.to_string()), Ok(group.to_string()))
+    }
+
+    /// From the text of `/etc/passwd` and `/etc/group`, or why each could
+    /// not be read (then no id can be named, and owner tests are unknown).
+    pub fn from_files(passwd: Result<String, String>, group: Result<String, String>) -> Accounts {
         Accounts {
-            users: parse_ids(passwd),
-            groups: parse_ids(group),
+            users: passwd.map(|t| parse_ids(&t)),
+            groups: group.map(|t| parse_ids(&t)),
         }
     }
 
-    /// The user name, or the number when the node has no name for it.
-    pub fn user(&self, uid: u32) -> String {
-        self.users
-            .get(&uid)
-            .cloned()
-            .unwrap_or_else(|| uid.to_string())
+    fn name(names: &Names, id: u32) -> Result<String, String> {
+        match names {
+            Ok(map) => Ok(map.get(&id).cloned().unwrap_or_else(|| id.to_string())),
+            Err(why) => Err(format!("cannot name id {id}: {why}")),
+        }
     }
 
-    pub fn group(&self, gid: u32) -> String {
-        self.groups
-            .get(&gid)
-            .cloned()
-            .unwrap_or_else(|| gid.to_string())
+    /// The user name, or the number when the node's `/etc/passwd` has no
+    /// name for it; an error when that file could not be read.
+    pub fn user(&self, uid: u32) -> Result<String, String> {
+        Self::name(&self.users, uid)
+    }
+
+    pub fn group(&self, gid: u32) -> Result<String, String> {
+        Self::name(&self.groups, gid)
+    }
+
+    /// `user:group` for evidence: names where known, numbers otherwise.
+    pub fn owner_text(&self, uid: u32, gid: u32) -> String {
+        format!(
+            "{}:{}",
+            self.user(uid).unwrap_or_else(|_| uid.to_string()),
+            self.group(gid).unwrap_or_else(|_| gid.to_string())
+        )
     }
 }
 
@@ -62,9 +82,24 @@ mod tests {
             "root:x:0:0:root:/root:/bin/bash\n# comment\netcd:x:998:998::/var/lib/etcd:/sbin/nologin\nbroken\n",
             "root:x:0:\netcd:x:998:\n",
         );
-        assert_eq!(a.user(0), "root");
-        assert_eq!(a.user(998), "etcd");
-        assert_eq!(a.group(998), "etcd");
-        assert_eq!(a.user(1234), "1234");
+        assert_eq!(a.user(0).unwrap(), "root");
+        assert_eq!(a.user(998).unwrap(), "etcd");
+        assert_eq!(a.group(998).unwrap(), "etcd");
+        assert_eq!(a.user(1234).unwrap(), "1234");
+    }
+
+    #[test]
+    fn an_unreadable_passwd_names_nobody() {
+        let a = Accounts::from_files(
+            Err("/etc/passwd permission denied".to_string()),
+            Ok("root:x:0:\n".to_string()),
+        );
+        let err = a.user(0).unwrap_err();
+        assert!(
+            err.contains("id 0") && err.contains("/etc/passwd permission denied"),
+            "{err}"
+        );
+        assert_eq!(a.group(0).unwrap(), "root");
+        assert_eq!(a.owner_text(0, 0), "0:root");
     }
 }

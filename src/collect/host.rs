@@ -48,7 +48,10 @@ impl From<std::io::Error> for ReadError {
             std::io::ErrorKind::NotFound => ReadError::NotFound,
             std::io::ErrorKind::PermissionDenied => ReadError::PermissionDenied(e.to_string()),
             _ => match e.raw_os_error() {
-                Some(libc_enotdir) if libc_enotdir == nix::libc::ENOTDIR => ReadError::NotFound,
+                // ESRCH: a /proc/<pid> file whose process has just ended.
+                Some(code) if code == nix::libc::ENOTDIR || code == nix::libc::ESRCH => {
+                    ReadError::NotFound
+                }
                 Some(code) if code == nix::libc::EXDEV => {
                     ReadError::EscapesRoot("a symlink leads out of the root".to_string())
                 }

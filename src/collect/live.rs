@@ -1,23 +1,42 @@
 //! The live node: files under `--host-root` (through `RootedFs`) and
 //! processes from the host's `/proc` (the one under the host root when it is
-//! mounted there, else this container's own, which is the host's with
-//! `hostPID: true`).
+//! mounted there, read through `RootedFs` like any node file, else this
+//! container's own, which is the host's with `hostPID: true`).
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
+use super::node_text;
 use super::rooted::RootedFs;
 use nix::errno::Errno;
 use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Longest command line read; the kernel's own limit for argv is far above
-/// anything a component uses, but a hostile process must not cost memory.
+/// Longest command line or environment read; the kernel's own limit for
+/// argv and envp is far above anything a component uses, but a hostile
+/// process must not cost memory.
 const MAX_CMDLINE_BYTES: u64 = 1024 * 1024;
+
+/// Where the node's processes are read from.
+enum ProcSource {
+    /// `/proc` inside the host root, read like any node file.
+    InRoot,
+    /// This machine's own `/proc` (the host's with `hostPID: true`).
+    Own(PathBuf),
+}
 
 pub struct LiveHost {
     fs: RootedFs,
-    proc_dir: PathBuf,
+    procs: ProcSource,
+}
+
+/// Why a `/proc/<pid>/` file could not be read.
+enum ProcRead {
+    /// The process ended between being listed and being read.
+    Gone,
+    Denied,
+    Other(String),
 }
 
 impl LiveHost {
@@ -31,23 +50,81 @@ impl LiveHost {
             ));
         }
         let fs = RootedFs::open(host_root)?;
-        let under_root = host_root.join("proc");
-        let proc_dir = if under_root.join("self").exists() {
-            under_root
+        let procs = if fs.stat("/proc/self", true).is_ok() {
+            ProcSource::InRoot
         } else {
-            PathBuf::from("/proc")
+            ProcSource::Own(PathBuf::from("/proc"))
         };
-        Ok(LiveHost { fs, proc_dir })
+        Ok(LiveHost { fs, procs })
     }
 
-    pub fn proc_dir(&self) -> &Path {
-        &self.proc_dir
+    fn proc_dir_text(&self) -> String {
+        match &self.procs {
+            ProcSource::InRoot => self.fs.root().join("proc").display().to_string(),
+            ProcSource::Own(dir) => dir.display().to_string(),
+        }
+    }
+
+    /// The pids in `/proc`, sorted.
+    fn pids(&self) -> Result<Vec<u32>, String> {
+        let names: Vec<String> = match &self.procs {
+            ProcSource::InRoot => self.fs.list_dir("/proc").map_err(|e| e.to_string())?,
+            ProcSource::Own(dir) => std::fs::read_dir(dir)
+                .map_err(|e| e.to_string())?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        };
+        let mut pids: Vec<u32> = names.iter().filter_map(|n| n.parse().ok()).collect();
+        pids.sort();
+        Ok(pids)
+    }
+
+    /// `/proc/<pid>/<name>`, at most `MAX_CMDLINE_BYTES` of it.
+    fn read_proc(&self, pid: u32, name: &str) -> Result<Vec<u8>, ProcRead> {
+        match &self.procs {
+            ProcSource::InRoot => self
+                .fs
+                .read(&format!("/proc/{pid}/{name}"), MAX_CMDLINE_BYTES)
+                .map_err(|e| match e {
+                    ReadError::NotFound => ProcRead::Gone,
+                    ReadError::PermissionDenied(_) => ProcRead::Denied,
+                    other => ProcRead::Other(other.to_string()),
+                }),
+            ProcSource::Own(dir) => {
+                use std::io::Read;
+                let path = dir.join(pid.to_string()).join(name);
+                let mut buf = Vec::new();
+                let read = std::fs::File::open(path)
+                    .and_then(|f| f.take(MAX_CMDLINE_BYTES + 1).read_to_end(&mut buf));
+                if buf.len() as u64 > MAX_CMDLINE_BYTES {
+                    return Err(ProcRead::Other(
+                        ReadError::TooLarge {
+                            limit: MAX_CMDLINE_BYTES,
+                        }
+                        .to_string(),
+                    ));
+                }
+                read.map(|_| buf).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        || e.raw_os_error() == Some(nix::libc::ESRCH)
+                    {
+                        ProcRead::Gone
+                    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+                        ProcRead::Denied
+                    } else {
+                        ProcRead::Other(e.to_string())
+                    }
+                })
+            }
+        }
     }
 }
 
 /// Split a raw `/proc/<pid>/cmdline` into arguments. The kernel separates
 /// arguments with NUL and ends the last one with NUL; empty arguments in
-/// the middle are real and kept. Bytes that are not UTF-8 are replaced.
+/// the middle are real and kept. Bytes that are not UTF-8 are kept as
+/// `\xNN` escapes (see `node_text`).
 pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
     let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
     if trimmed.is_empty() {
@@ -55,17 +132,29 @@ pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
     }
     trimmed
         .split(|b| *b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .map(|a| node_text::from_bytes(a).into_owned())
         .collect()
 }
 
-fn read_cmdline(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_CMDLINE_BYTES)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
+/// Split a raw `/proc/<pid>/environ` into `(name, value)` pairs, sorted.
+/// An entry without `=` is a name with an empty value.
+pub fn split_environ(raw: &[u8]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = raw
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let (name, value) = match e.iter().position(|b| *b == b'=') {
+                Some(i) => (&e[..i], &e[i + 1..]),
+                None => (e, &e[e.len()..]),
+            };
+            (
+                node_text::from_bytes(name).into_owned(),
+                node_text::from_bytes(value).into_owned(),
+            )
+        })
+        .collect();
+    vars.sort();
+    vars
 }
 
 impl Host for LiveHost {
@@ -73,66 +162,42 @@ impl Host for LiveHost {
         format!(
             "the live node under {} (processes from {})",
             self.fs.root().display(),
-            self.proc_dir.display()
+            self.proc_dir_text()
         )
     }
 
     fn processes(&self) -> Result<ProcessList, String> {
-        let iter = procfs::process::all_processes_with_root(&self.proc_dir)
-            .map_err(|e| format!("cannot list processes in {}: {e}", self.proc_dir.display()))?;
+        let pids = self
+            .pids()
+            .map_err(|e| format!("cannot list processes in {}: {e}", self.proc_dir_text()))?;
         let mut list = ProcessList::default();
-        for entry in iter {
-            let Ok(proc_) = entry else {
-                list.unreadable += 1;
-                continue;
-            };
-            let pid = proc_.pid() as u32;
-            match read_cmdline(&self.proc_dir.join(pid.to_string()).join("cmdline")) {
+        for pid in pids {
+            match self.read_proc(pid, "cmdline") {
                 Ok(raw) => {
                     let argv = split_cmdline(&raw);
                     if !argv.is_empty() {
                         list.processes.push(Process { pid, argv });
                     }
                 }
-                // The process ended between listing and reading: skip it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) if e.raw_os_error() == Some(nix::libc::ESRCH) => {}
+                // Listed, then gone before it could be read: skip it.
+                Err(ProcRead::Gone) => {}
                 Err(_) => list.unreadable += 1,
             }
         }
-        list.processes.sort_by_key(|p| p.pid);
         Ok(list)
     }
 
     fn environ(&self, pid: u32) -> Result<Vec<(String, String)>, ReadError> {
-        let proc_ = procfs::process::Process::new_with_root(self.proc_dir.join(pid.to_string()))
-            .map_err(|e| ReadError::Other(e.to_string()))?;
-        match proc_.environ() {
-            Ok(map) => {
-                let mut vars: Vec<(String, String)> = map
-                    .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            k.to_string_lossy().into_owned(),
-                            v.to_string_lossy().into_owned(),
-                        )
-                    })
-                    .collect();
-                vars.sort();
-                Ok(vars)
-            }
-            // The kernel's ptrace read check: the same user *and* at least the
-            // target's capabilities, or CAP_SYS_PTRACE. Root in a container
-            // that dropped its capabilities is refused (docs/deploy.md).
-            Err(procfs::ProcError::PermissionDenied(_)) => Err(ReadError::PermissionDenied(
-                format!(
-                    "/proc/{pid}/environ needs CAP_SYS_PTRACE, or the process's own user and capabilities"
-                ),
-            )),
-            Err(procfs::ProcError::NotFound(_)) => {
-                Err(ReadError::Other(format!("process {pid} has ended")))
-            }
-            Err(e) => Err(ReadError::Other(e.to_string())),
+        // The kernel's ptrace read check: the same user *and* at least the
+        // target's capabilities, or CAP_SYS_PTRACE. Root in a container
+        // that dropped its capabilities is refused (docs/deploy.md).
+        match self.read_proc(pid, "environ") {
+            Ok(raw) => Ok(split_environ(&raw)),
+            Err(ProcRead::Denied) => Err(ReadError::PermissionDenied(format!(
+                "/proc/{pid}/environ needs CAP_SYS_PTRACE, or the process's own user and capabilities"
+            ))),
+            Err(ProcRead::Gone) => Err(ReadError::Other(format!("process {pid} has ended"))),
+            Err(ProcRead::Other(e)) => Err(ReadError::Other(format!("/proc/{pid}/environ: {e}"))),
         }
     }
 
@@ -154,7 +219,11 @@ impl Host for LiveHost {
         // resolve them. The kernel allows it to a caller that may ptrace the
         // process: root with CAP_SYS_PTRACE when the target has capabilities
         // the caller lacks.
-        let root = self.proc_dir.join(pid.to_string()).join("root");
+        let proc_dir = match &self.procs {
+            ProcSource::InRoot => self.fs.root().join("proc"),
+            ProcSource::Own(dir) => dir.clone(),
+        };
+        let root = proc_dir.join(pid.to_string()).join("root");
         let fs = RootedFs::open_dir(&root).map_err(|e| match e {
             Errno::ENOENT | Errno::ESRCH => ReadError::Other(format!("process {pid} has ended")),
             Errno::EACCES | Errno::EPERM => ReadError::PermissionDenied(format!(
@@ -182,19 +251,26 @@ impl Host for LiveHost {
     fn binary_version(&self, path: &str) -> Result<String, String> {
         // Running a node binary with --version (version detection only) and
         // journalctl (k3s command lines) are the only processes kubecis
-        // starts; both are bounded in time and output.
-        let resolved = self
+        // starts; both are bounded in time and output. The binary is opened
+        // inside the root and run through its descriptor, so the path cannot
+        // be swapped for one outside the root between the check and the exec.
+        let binary = self
             .fs
-            .resolve_userspace(path, true)
+            .open_regular_file(path)
             .map_err(|e| format!("{path} {e}"))?;
-        let full = self.fs.root().join(resolved.trim_start_matches('/'));
-        if !full.is_file() {
-            return Err(format!("{path} is not a file"));
-        }
-        let mut cmd = Command::new(&full);
+        // A copy without close-on-exec, so that an interpreted binary (a
+        // script) can still be read by its interpreter through /proc/self/fd.
+        let inheritable = nix::unistd::dup(binary.as_raw_fd())
+            .map(|fd| {
+                // SAFETY: `dup` returned a fresh descriptor that nothing else owns.
+                unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+            })
+            .map_err(|e| format!("{path}: {}", e.desc()))?;
+        let mut cmd = Command::new(format!("/proc/self/fd/{}", inheritable.as_raw_fd()));
         cmd.arg("--version").env_clear();
         let out = run_bounded(cmd, Duration::from_secs(2), |_| true)
             .map_err(|e| format!("`{path} --version`: {e}"))?;
+        drop(inheritable);
         Ok(out.join("\n"))
     }
 
@@ -310,7 +386,21 @@ mod tests {
         );
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
-        assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+        assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\\xff"]);
+    }
+
+    #[test]
+    fn environ_splitting_keeps_every_byte() {
+        assert_eq!(
+            split_environ(b"B=2\0A=x=y\0EMPTY=\0NOVALUE\0BAD=\xfe\0"),
+            vec![
+                ("A".to_string(), "x=y".to_string()),
+                ("B".to_string(), "2".to_string()),
+                ("BAD".to_string(), "\\xfe".to_string()),
+                ("EMPTY".to_string(), String::new()),
+                ("NOVALUE".to_string(), String::new()),
+            ]
+        );
     }
 
     fn sh(script: &str) -> Command {

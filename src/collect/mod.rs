@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod host;
 pub mod live;
 pub mod node;
+pub mod node_text;
 pub mod rooted;
 pub mod snapshot;
 

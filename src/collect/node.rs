@@ -17,8 +17,13 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-/// Largest config file or manifest read.
-pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest config file or manifest read. Real ones are a few KiB; parsing
+/// YAML costs memory many times its size (a 4 MiB document peaked at over
+/// 500 MB), so the bound is kept well below what a node can afford.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// Largest `/etc/passwd` or `/etc/group` read: plain lines, not YAML, and
+/// directory-synced nodes can list many thousands of accounts.
+const MAX_ACCOUNTS_BYTES: u64 = 16 * 1024 * 1024;
 /// Most files one directory reference may name.
 const MAX_DIR_ENTRIES: usize = 10_000;
 /// Deepest directory walk.
@@ -430,8 +435,15 @@ impl<'h> NodeFacts<'h> {
             }
         };
         if let Some(path) = manifest {
-            return match self.host.read(&path, MAX_CONFIG_BYTES) {
-                Ok(bytes) => match parse_manifest(&String::from_utf8_lossy(&bytes)) {
+            // The kubelet refuses a manifest that is not UTF-8 text, so its
+            // command line cannot be taken from one.
+            let text = self
+                .host
+                .read(&path, MAX_CONFIG_BYTES)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "is not UTF-8 text".to_string()));
+            return match text {
+                Ok(text) => match parse_manifest(&text) {
                     Ok((argv, env)) => {
                         let skip = comp
                             .bins
@@ -450,13 +462,17 @@ impl<'h> NodeFacts<'h> {
                         "the {name} static pod manifest {path} is malformed: {e}"
                     )),
                 },
-                Err(e) => Presence::Unknown(format!("the {name} static pod manifest {path} {e}")),
+                Err(why) => {
+                    Presence::Unknown(format!("the {name} static pod manifest {path} {why}"))
+                }
             };
         }
         let embedded = self.embedded_absence(comp);
         match procs {
-            Ok(list) if list.unreadable > 0 => Presence::Absent(format!(
-                "no process named {bins_text} is running ({} process{} could not be read) and there is no static pod manifest{embedded}",
+            // The component may be one of the processes that could not be
+            // read (e.g. /proc mounted with hidepid): that is not absence.
+            Ok(list) if list.unreadable > 0 => Presence::Unknown(format!(
+                "no readable process is named {bins_text} and there is no static pod manifest{embedded}, but {} process{} could not be read",
                 list.unreadable,
                 if list.unreadable == 1 { "" } else { "es" }
             )),
@@ -959,13 +975,15 @@ impl<'h> NodeFacts<'h> {
 
     pub fn accounts(&self) -> &Accounts {
         self.accounts.get_or_init(|| {
+            // A name the files cannot give is unknown, never a number that
+            // then fails a `root:root` test.
             let read = |p: &str| {
                 self.host
-                    .read(p, MAX_CONFIG_BYTES)
+                    .read(p, MAX_ACCOUNTS_BYTES)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default()
+                    .map_err(|e| format!("{p} {e}"))
             };
-            Accounts::parse(&read("/etc/passwd"), &read("/etc/group"))
+            Accounts::from_files(read("/etc/passwd"), read("/etc/group"))
         })
     }
 
@@ -1357,6 +1375,32 @@ mod tests {
             .unwrap_err()
             .contains("spec.containers"));
         assert!(parse_manifest("spec: [\n").unwrap_err().contains("line"));
+    }
+
+    #[test]
+    fn unreadable_processes_make_a_missing_component_unknown() {
+        use crate::benchmark::{load_catalog, CfgSource};
+        let catalog = load_catalog(&CfgSource::Embedded).unwrap();
+        let comps = &catalog.benchmark("cis-1.12").unwrap().components;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("root")).unwrap();
+        for (hidden, absent) in [(0, true), (3, false)] {
+            std::fs::write(
+                dir.path().join("node.yaml"),
+                format!("unreadable_processes: {hidden}\n"),
+            )
+            .unwrap();
+            let host = crate::collect::SnapshotHost::open(dir.path()).unwrap();
+            let facts = NodeFacts::new(&host, comps);
+            match facts.presence("kubelet") {
+                Presence::Absent(why) => assert!(absent, "{why}"),
+                Presence::Unknown(why) => {
+                    assert!(!absent);
+                    assert!(why.contains("3 processes could not be read"), "{why}");
+                }
+                Presence::Running(_) => panic!("no kubelet in the snapshot"),
+            }
+        }
     }
 
     #[test]

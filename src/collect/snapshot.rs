@@ -24,9 +24,11 @@ pub struct SnapshotMeta {
     pub uid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
-    /// Reading the file (or listing the directory) is refused.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unreadable: bool,
+    /// Reading the file is refused; for a directory, listing it and reaching
+    /// anything below it are refused (as a directory without search
+    /// permission). `false` on an entry overrides a default of `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -61,10 +63,45 @@ pub struct SnapshotNode {
     pub journal: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     pub processes: Vec<SnapshotProcess>,
+    /// Processes that exist but whose command line could not be read.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable_processes: usize,
     #[serde(default)]
     pub defaults: SnapshotDefaults,
     #[serde(default)]
     pub files: BTreeMap<String, SnapshotMeta>,
+}
+
+/// Largest `node.yaml` read, far above what a node with thousands of
+/// processes needs.
+const MAX_NODE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `node.yaml`: a regular file (a FIFO must not hang the run), bounded,
+/// UTF-8.
+fn read_node_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_NODE_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > MAX_NODE_FILE_BYTES {
+        return Err(format!("is larger than {MAX_NODE_FILE_BYTES} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| "is not UTF-8 text".to_string())
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub struct SnapshotHost {
@@ -83,7 +120,7 @@ fn parse_mode(text: &str) -> Option<u32> {
 impl SnapshotHost {
     pub fn open(dir: &Path) -> Result<SnapshotHost, String> {
         let node_path = dir.join(NODE_FILE);
-        let text = std::fs::read_to_string(&node_path)
+        let text = read_node_file(&node_path)
             .map_err(|e| format!("snapshot {}: {e}", node_path.display()))?;
         let node: SnapshotNode = yaml::from_str(&text).map_err(|e| match e.line {
             Some(line) => format!("{}:{line}: {}", node_path.display(), e.message),
@@ -154,9 +191,59 @@ impl SnapshotHost {
         (entry, mode, uid, gid)
     }
 
-    fn check_readable(&self, path: &str) -> Result<(), ReadError> {
-        let resolved = self.fs.resolve_userspace(path, true)?;
-        if self.node.files.get(&resolved).is_some_and(|m| m.unreadable) {
+    /// Whether the snapshot marks the file or directory at `node_path`
+    /// (already resolved) unreadable.
+    fn marked_unreadable(&self, node_path: &str, kind: FileKind) -> bool {
+        let default = match kind {
+            FileKind::Dir => self.node.defaults.dir.as_ref(),
+            _ => self.node.defaults.file.as_ref(),
+        };
+        self.node
+            .files
+            .get(node_path)
+            .and_then(|m| m.unreadable)
+            .or(default.and_then(|d| d.unreadable))
+            .unwrap_or(false)
+    }
+
+    /// Refuse access to `path` when a directory above it is marked
+    /// unreadable, as the kernel refuses a path through a directory without
+    /// search permission, whether or not the rest of the path exists.
+    fn check_reachable(&self, path: &str) -> Result<(), ReadError> {
+        let any_dir_marked = self.node.files.values().any(|m| m.unreadable == Some(true))
+            || self
+                .node
+                .defaults
+                .dir
+                .as_ref()
+                .is_some_and(|d| d.unreadable == Some(true));
+        if !any_dir_marked {
+            return Ok(());
+        }
+        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        for depth in 0..parts.len() {
+            let prefix = format!("/{}", parts[..depth].join("/"));
+            let Ok(resolved) = self.fs.resolve(&prefix, true) else {
+                break;
+            };
+            let is_dir = self
+                .fs
+                .stat(&prefix, true)
+                .is_ok_and(|st| st.kind == FileKind::Dir);
+            if is_dir && self.marked_unreadable(&resolved, FileKind::Dir) {
+                return Err(ReadError::PermissionDenied(format!(
+                    "directory {resolved} is marked unreadable in the snapshot"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse reading `path` itself when the snapshot marks it unreadable.
+    fn check_readable(&self, path: &str, kind: FileKind) -> Result<(), ReadError> {
+        self.check_reachable(path)?;
+        let resolved = self.fs.resolve(path, true)?;
+        if self.marked_unreadable(&resolved, kind) {
             return Err(ReadError::PermissionDenied(format!(
                 "{path}: marked unreadable in the snapshot"
             )));
@@ -184,7 +271,7 @@ impl Host for SnapshotHost {
         processes.sort_by_key(|p| p.pid);
         Ok(ProcessList {
             processes,
-            unreadable: 0,
+            unreadable: self.node.unreadable_processes,
         })
     }
 
@@ -204,8 +291,9 @@ impl Host for SnapshotHost {
     }
 
     fn stat(&self, path: &str, follow: bool) -> Result<FileStat, ReadError> {
+        self.check_reachable(path)?;
         let real = self.fs.stat(path, follow)?;
-        let node_path = self.fs.resolve_userspace(path, follow)?;
+        let node_path = self.fs.resolve(path, follow)?;
         if real.kind == FileKind::Symlink {
             return Ok(FileStat {
                 mode: 0o777,
@@ -222,12 +310,12 @@ impl Host for SnapshotHost {
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        self.check_readable(path)?;
+        self.check_readable(path, FileKind::File)?;
         self.fs.read(path, limit)
     }
 
     fn list_dir(&self, path: &str) -> Result<Vec<String>, ReadError> {
-        self.check_readable(path)?;
+        self.check_readable(path, FileKind::Dir)?;
         self.fs.list_dir(path)
     }
 
@@ -267,5 +355,78 @@ impl Host for SnapshotHost {
             .filter(|l| l.contains(marker))
             .cloned()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(node_yaml: &str) -> (tempfile::TempDir, SnapshotHost) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(ROOT_DIR);
+        std::fs::create_dir_all(root.join("etc/kubernetes/pki")).unwrap();
+        std::fs::write(root.join("etc/kubernetes/pki/ca.key"), "key").unwrap();
+        std::fs::write(root.join("etc/kubernetes/admin.conf"), "conf").unwrap();
+        std::fs::write(dir.path().join(NODE_FILE), node_yaml).unwrap();
+        let host = SnapshotHost::open(dir.path()).unwrap();
+        (dir, host)
+    }
+
+    fn denied<T: std::fmt::Debug>(r: Result<T, ReadError>) -> bool {
+        matches!(r, Err(ReadError::PermissionDenied(_)))
+    }
+
+    #[test]
+    fn a_node_file_that_is_not_a_regular_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(ROOT_DIR)).unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join(NODE_FILE),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let err = SnapshotHost::open(dir.path()).err().unwrap();
+        assert!(err.ends_with("node.yaml: is not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_file_can_be_stat_but_not_read() {
+        let (_d, host) = snapshot("files:\n  /etc/kubernetes/admin.conf: {unreadable: true}\n");
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+        assert!(denied(host.read("/etc/kubernetes/admin.conf", 100)));
+        assert_eq!(
+            host.read("/etc/kubernetes/pki/ca.key", 100).unwrap(),
+            b"key"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_directory_hides_everything_below_it() {
+        let (_d, host) = snapshot("files:\n  /etc/kubernetes/pki: {unreadable: true}\n");
+        assert!(denied(host.list_dir("/etc/kubernetes/pki")));
+        assert!(denied(host.stat("/etc/kubernetes/pki/ca.key", true)));
+        assert!(denied(host.read("/etc/kubernetes/pki/ca.key", 100)));
+        // Absent or present cannot be told behind it.
+        assert!(denied(host.stat("/etc/kubernetes/pki/nope.key", true)));
+        assert!(host.stat("/etc/kubernetes/pki", true).is_ok());
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+    }
+
+    #[test]
+    fn defaults_mark_everything_and_entries_override_them() {
+        let (_d, host) = snapshot(
+            "defaults:\n  file: {unreadable: true}\n  dir: {unreadable: true}\nfiles:\n  /etc: {unreadable: false}\n",
+        );
+        assert!(denied(host.list_dir("/")));
+        assert!(denied(host.stat("/etc/kubernetes/admin.conf", true)));
+        assert!(denied(host.stat("/var/lib/nothing", true)));
+        let (_d, host) = snapshot("defaults:\n  file: {unreadable: true}\n");
+        assert!(host.stat("/etc/kubernetes/admin.conf", true).is_ok());
+        assert!(denied(host.read("/etc/kubernetes/admin.conf", 100)));
+        assert_eq!(
+            host.list_dir("/etc/kubernetes").unwrap(),
+            vec!["admin.conf", "pki"]
+        );
     }
 }

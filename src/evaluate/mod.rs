@@ -142,17 +142,16 @@ fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) ->
     }
 }
 
-fn stat_value(facts: &NodeFacts, field: StatField, st: &FileStat) -> String {
-    match field {
+/// A stat field as text; an owner whose name cannot be looked up (the
+/// node's `/etc/passwd` or `/etc/group` unreadable) is an error.
+fn stat_value(facts: &NodeFacts, field: StatField, st: &FileStat) -> Result<String, String> {
+    let accounts = facts.accounts();
+    Ok(match field {
         StatField::Mode => format!("{:o}", st.mode & 0o7777),
-        StatField::Owner => format!(
-            "{}:{}",
-            facts.accounts().user(st.uid),
-            facts.accounts().group(st.gid)
-        ),
-        StatField::User => facts.accounts().user(st.uid),
-        StatField::Group => facts.accounts().group(st.gid),
-    }
+        StatField::Owner => format!("{}:{}", accounts.user(st.uid)?, accounts.group(st.gid)?),
+        StatField::User => accounts.user(st.uid)?,
+        StatField::Group => accounts.group(st.gid)?,
+    })
 }
 
 fn evaluate_file_items(
@@ -175,7 +174,13 @@ fn evaluate_file_items(
     let mut actuals = Vec::new();
     for item in &check.tests.items {
         let Some(field) = item.stat else { continue };
-        let value = stat_value(facts, field, st);
+        let value = match stat_value(facts, field, st) {
+            Ok(v) => v,
+            Err(why) => {
+                truths.push(Truth::Unknown(format!("{}: {why}", file.path)));
+                continue;
+            }
+        };
         let truth = match &item.compare {
             Some(c) if !compare::holds(c, &value) => Truth::Fails,
             _ => Truth::Holds,
@@ -187,11 +192,10 @@ fn evaluate_file_items(
     let mut ev = Evidence::new(
         EvidenceSource::File,
         format!(
-            "{}: mode {:o}, owner {}:{}",
+            "{}: mode {:o}, owner {}",
             file.path,
             st.mode,
-            facts.accounts().user(st.uid),
-            facts.accounts().group(st.gid)
+            facts.accounts().owner_text(st.uid, st.gid)
         ),
     );
     ev.path = Some(file.path.clone());

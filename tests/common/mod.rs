@@ -46,20 +46,6 @@ pub fn snapshot(node_yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Copy the folder `from` with everything in it to `to`.
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// A copy of the bundled snapshot `name` in a temporary folder, to edit.
 pub fn copy_of_node(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -134,4 +120,134 @@ pub fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value)
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect()
+}
+
+/// Copy a directory tree (files, directories and symlinks as they are).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A snapshot's `node.yaml` as a JSON value.
+pub fn snapshot_node(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo_path(&node(name)).join("node.yaml")).unwrap();
+    kubecis::yaml::to_document(&text).unwrap()
+}
+
+/// A live host root at `root` built from a snapshot: its files, with the
+/// modes `node.yaml` records (git keeps none).
+pub fn live_root_from_snapshot(name: &str, root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    copy_tree(&repo_path(&node(name)).join("root"), root);
+    let meta = snapshot_node(name);
+    if let Some(files) = meta["files"].as_object() {
+        for (path, m) in files {
+            if let Some(mode) = m["mode"].as_str() {
+                let mode = u32::from_str_radix(mode, 8).unwrap();
+                std::fs::set_permissions(
+                    root.join(path.trim_start_matches('/')),
+                    std::fs::Permissions::from_mode(mode),
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// One process of a fake `/proc`: its pid, raw command line and, when
+/// given, raw environment (NUL-separated as the kernel writes them).
+pub struct FakeProcess {
+    pub pid: u32,
+    pub cmdline: Vec<u8>,
+    pub environ: Option<Vec<u8>>,
+}
+
+impl FakeProcess {
+    pub fn new(pid: u32, argv: &[&str]) -> FakeProcess {
+        let mut cmdline = Vec::new();
+        for a in argv {
+            cmdline.extend_from_slice(a.as_bytes());
+            cmdline.push(0);
+        }
+        FakeProcess {
+            pid,
+            cmdline,
+            environ: Some(Vec::new()),
+        }
+    }
+}
+
+/// The processes a snapshot records, as fake `/proc` entries.
+pub fn snapshot_processes(name: &str) -> Vec<FakeProcess> {
+    let meta = snapshot_node(name);
+    meta["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let argv: Vec<&str> = p["cmdline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            FakeProcess::new(p["pid"].as_u64().unwrap() as u32, &argv)
+        })
+        .collect()
+}
+
+/// Write a fake `/proc` under `root/proc`: kubecis reads the processes
+/// from there when `root/proc/self` exists, as with a host's /proc mounted
+/// under the host root.
+pub fn write_fake_proc(root: &Path, processes: &[FakeProcess]) {
+    let proc_dir = root.join("proc");
+    std::fs::create_dir_all(proc_dir.join("self")).unwrap();
+    for p in processes {
+        let dir = proc_dir.join(p.pid.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cmdline"), &p.cmdline).unwrap();
+        if let Some(env) = &p.environ {
+            std::fs::write(dir.join("environ"), env).unwrap();
+        }
+    }
+}
+
+pub fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether a test that needs root may run; on CI it must.
+pub fn root_or_skip(why: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(!on_ci(), "CI runs as root; this test must not be skipped");
+    eprintln!("skipped: {why} needs root");
+    false
+}
+
+/// Every check result in a JSON report, by ID.
+pub fn results_by_id(
+    report: &serde_json::Value,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in report["Controls"].as_array().unwrap() {
+        for g in c["tests"].as_array().unwrap() {
+            for r in g["results"].as_array().unwrap() {
+                out.insert(r["test_number"].as_str().unwrap().to_string(), r.clone());
+            }
+        }
+    }
+    out
 }
