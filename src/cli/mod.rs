@@ -2,7 +2,7 @@
 //! open the host, detect the benchmark and targets, evaluate, report. Turns
 //! every failure into a message and an exit status; never panics on input.
 
-use crate::benchmark::{load_catalog, CfgSource};
+use crate::benchmark::{load_catalog, CfgForm, CfgSource};
 use crate::collect::{Host, LiveHost, NodeFacts, SnapshotHost};
 use crate::detect::{self, Requested, TargetChoice};
 use crate::evaluate::{self, Selection};
@@ -242,9 +242,22 @@ pub fn audit(
     let catalog = load_catalog(&source).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let host = open_host(g)?;
 
-    // Detection runs against the first benchmark's components only to find
-    // the version; checks then use the chosen benchmark's components.
-    let probe_bench = catalog
+    // Detection runs against the last benchmark's components only to find
+    // the version; checks then use the chosen benchmark's components. A
+    // kube-bench cfg does not say where static pod manifests are, so its
+    // version is found with the built-in cfg's component definitions.
+    let builtin;
+    let probe_catalog = if catalog.form == CfgForm::KubeBench {
+        builtin = load_catalog(&CfgSource::Embedded)
+            .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+        &builtin
+    } else {
+        &catalog
+    };
+    if catalog.benchmarks.is_empty() {
+        return Err(usage("the cfg defines no benchmark"));
+    }
+    let probe_bench = probe_catalog
         .benchmarks
         .values()
         .next_back()

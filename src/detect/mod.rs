@@ -128,6 +128,17 @@ pub fn detect_benchmark(
             notes: Vec::new(),
         });
     }
+    if let Some(v) = &req.version {
+        // Platform names a kube-bench cfg maps (`ocp-3.10`, `gke-1.0`).
+        if let Some((_, b)) = catalog.version_aliases.iter().find(|(a, _)| a == v) {
+            return Ok(Detection {
+                kubernetes_version: None,
+                source: "--version".to_string(),
+                benchmark: b.clone(),
+                notes: Vec::new(),
+            });
+        }
+    }
     let mut tried = Vec::new();
     let found: Option<(String, String)> = if let Some(v) = &req.version {
         if KubeVersion::parse(v).is_none() {

@@ -231,6 +231,9 @@ fn audit_outcome(facts: &NodeFacts, check: &Check, audit: &Audit) -> AuditOutcom
             .join(joiner(tests.bin_op))
     };
     match audit {
+        Audit::Shell(_) => {
+            AuditOutcome::Unknown("shell audits are not evaluated by this version".to_string())
+        }
         Audit::Settings { component } => {
             match facts.presence(component) {
                 Presence::Absent(why) => return AuditOutcome::Absent(why),
@@ -424,6 +427,7 @@ pub fn evaluate_check(
             r.audit = match audit {
                 Audit::Settings { component } => format!("effective settings of {component}"),
                 Audit::File(f) | Audit::Document(f) => describe_ref(f),
+                Audit::Shell(s) => s.audit.clone(),
             };
         }
         AuditOutcome::Unknown(why) => {
