@@ -8,10 +8,13 @@ pub mod host;
 pub mod live;
 pub mod node;
 pub mod rooted;
+pub mod shell;
+mod shell_facts;
 pub mod snapshot;
 
 pub use evidence::{Evidence, EvidenceSource};
 pub use host::{FileKind, FileStat, Host, ReadError};
 pub use live::LiveHost;
 pub use node::{FileSet, Lookup, NodeFacts, Presence};
+pub use shell::{LiveShell, RefusingShell, ShellError, ShellRun, ShellRunner, ShellStatus};
 pub use snapshot::SnapshotHost;
