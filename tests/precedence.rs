@@ -1,21 +1,11 @@
 //! The kubelet's and etcd's precedence rules, through the library: which
 //! source decides each setting, and the evidence that names it.
 
+mod common;
+use common::snapshot;
 use kubecis::benchmark::{load_catalog, CfgSource, SettingQuery};
 use kubecis::collect::{EvidenceSource, Lookup, NodeFacts, SnapshotHost};
 use kubecis::jsonpath::JsonPath;
-
-fn snapshot(node_yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("node.yaml"), node_yaml).unwrap();
-    for (path, text) in files {
-        let p = dir.path().join("root").join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    std::fs::create_dir_all(dir.path().join("root")).unwrap();
-    dir
-}
 
 fn q(flag: &str, path: &str) -> SettingQuery {
     SettingQuery {

@@ -211,6 +211,8 @@ pub fn component(name: &str, bins: &[String]) -> Component {
         drop_in_dir: None,
         files: BTreeMap::new(),
         defaults: Vec::new(),
+        journal: None,
+        present_with: None,
     }
 }
 

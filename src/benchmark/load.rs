@@ -294,13 +294,23 @@ fn load_catalog_as(source: &CfgSource, builtin: bool) -> Result<Catalog, CfgErro
         return Err(CfgErrors(c.errors));
     };
 
-    let (version_mapping, version_aliases) = version_tables(
+    let version_mapping = convert_version_mapping(
         &mut c,
         &config_text,
+        "version_mapping",
         &raw.version_mapping,
         &raw.target_mapping,
-        false,
     );
+    let distributions = convert_distributions(&mut c, &config_text, &raw);
+    let version_from = convert_version_sources(&raw, &raw.version_from).unwrap_or_else(|m| {
+        let line = config_text
+            .lines()
+            .position(|l| l.starts_with("version_from:"))
+            .map(|i| i + 1);
+        c.push("config.yaml", line, None, m);
+        Vec::new()
+    });
+    let version_aliases = Vec::new();
 
     let targets: Vec<TargetRule> = raw
         .targets
@@ -329,7 +339,13 @@ fn load_catalog_as(source: &CfgSource, builtin: bool) -> Result<Catalog, CfgErro
     let mut benchmarks = BTreeMap::new();
     for (bench, target_names) in &raw.target_mapping {
         let errors_before = c.errors.len();
-        let components = project_components(&mut c, bench, &global_components, &config_text);
+        let mut raw_components = global_components.clone();
+        if let Some(d) = distributions.iter().find(|d| d.benchmarks.contains(bench)) {
+            if let Some(rd) = raw.distributions.get(&d.name) {
+                merge_components(&mut raw_components, &rd.components);
+            }
+        }
+        let components = project_components(&mut c, bench, &raw_components, &config_text);
         let vars = BTreeMap::new();
         let form = CfgForm::Project;
         if let Some(b) = load_benchmark(
@@ -351,6 +367,8 @@ fn load_catalog_as(source: &CfgSource, builtin: bool) -> Result<Catalog, CfgErro
             form: CfgForm::Project,
             version_mapping,
             version_aliases,
+            version_from,
+            distributions,
             targets,
             benchmarks,
             origin: source.describe(),
@@ -382,6 +400,257 @@ fn finish(c: Collector, catalog: Catalog) -> Result<Catalog, CfgErrors> {
         Ok(catalog)
     } else {
         Err(CfgErrors(c.errors))
+    }
+}
+
+/// Parse a `"major.minor": benchmark` table, reporting bad keys and
+/// benchmarks that target_mapping does not list.
+fn convert_version_mapping(
+    c: &mut Collector,
+    config_text: &str,
+    what: &str,
+    table: &BTreeMap<String, String>,
+    target_mapping: &BTreeMap<String, Vec<String>>,
+) -> Vec<(KubeVersion, String)> {
+    let mut out = Vec::new();
+    for (version, bench) in table {
+        let line = config_text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("\"{version}\"")))
+            .map(|i| i + 1);
+        match KubeVersion::parse(version) {
+            Some(v) if v.to_string() == *version => out.push((v, bench.clone())),
+            _ => c.push(
+                "config.yaml",
+                line,
+                None,
+                format!("{what} key {version:?} is not a Kubernetes major.minor version"),
+            ),
+        }
+        if !target_mapping.contains_key(bench) {
+            c.push(
+                "config.yaml",
+                line,
+                None,
+                format!("{what} maps {version} to {bench:?}, which target_mapping does not list"),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+/// 1-based line of `  name:` under a top-level `section:` key.
+fn section_entry_line(text: &str, section: &str, name: &str) -> Option<usize> {
+    let head = format!("{section}:");
+    let needle = format!("{name}:");
+    let mut inside = false;
+    for (i, l) in text.lines().enumerate() {
+        if !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
+            inside = l.starts_with(&head);
+            continue;
+        }
+        if inside && l.starts_with("  ") && !l.starts_with("   ") && l.trim() == needle {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+fn bins_words(list: &[String]) -> Result<Vec<Vec<String>>, String> {
+    list.iter()
+        .map(|b| {
+            let words: Vec<String> = b.split_whitespace().map(str::to_string).collect();
+            if words.is_empty() {
+                Err("a process entry is empty".to_string())
+            } else {
+                Ok(words)
+            }
+        })
+        .collect()
+}
+
+fn convert_version_sources(
+    raw: &RawConfig,
+    list: &[RawVersionSource],
+) -> Result<Vec<VersionSource>, String> {
+    let mut out = Vec::new();
+    for vs in list {
+        match (&vs.binary, vs.manifest_images.is_empty()) {
+            (Some(b), true) => {
+                let processes =
+                    bins_words(&b.processes).map_err(|m| format!("version_from binary: {m}"))?;
+                if processes.is_empty() && b.paths.is_empty() {
+                    return Err("version_from binary names no process or path".to_string());
+                }
+                out.push(VersionSource::Binary {
+                    processes,
+                    paths: b.paths.clone(),
+                });
+            }
+            (None, false) => {
+                if let Some(comp) = vs
+                    .manifest_images
+                    .iter()
+                    .find(|c| !raw.components.contains_key(*c))
+                {
+                    return Err(format!("version_from names unknown component {comp:?}"));
+                }
+                out.push(VersionSource::ManifestImages(vs.manifest_images.clone()));
+            }
+            _ => {
+                return Err(
+                    "each version_from entry gives exactly one of binary or manifest_images"
+                        .to_string(),
+                )
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn convert_distributions(
+    c: &mut Collector,
+    config_text: &str,
+    raw: &RawConfig,
+) -> Vec<Distribution> {
+    let mut out = Vec::new();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for (name, rd) in &raw.distributions {
+        let line = section_entry_line(config_text, "distributions", name);
+        let before = c.errors.len();
+        let err = |c: &mut Collector, msg: String| {
+            c.push(
+                "config.yaml",
+                line,
+                None,
+                format!("distribution {name}: {msg}"),
+            )
+        };
+        let detect_processes = bins_words(&rd.detect.processes).unwrap_or_else(|m| {
+            err(c, format!("detect.processes: {m}"));
+            Vec::new()
+        });
+        for p in &rd.detect.paths {
+            if !p.starts_with('/') {
+                err(c, format!("detect path {p:?} is not absolute"));
+            }
+        }
+        if detect_processes.is_empty() && rd.detect.paths.is_empty() {
+            err(c, "detect names no process and no path".to_string());
+        }
+        let version_from = convert_version_sources(raw, &rd.version_from).unwrap_or_else(|m| {
+            err(c, m);
+            Vec::new()
+        });
+        let version_mapping = convert_version_mapping(
+            c,
+            config_text,
+            &format!("distribution {name} version_mapping"),
+            &rd.version_mapping,
+            &raw.target_mapping,
+        );
+        if !version_mapping.is_empty() && rd.benchmark.is_some() {
+            err(
+                c,
+                "give version_mapping or benchmark, not both (neither: the upstream table)"
+                    .to_string(),
+            );
+        }
+        let mut benchmarks: Vec<String> = Vec::new();
+        for b in version_mapping
+            .iter()
+            .map(|(_, b)| b)
+            .chain(rd.benchmark.iter())
+            .chain(rd.benchmarks.iter())
+        {
+            if !benchmarks.contains(b) {
+                benchmarks.push(b.clone());
+            }
+        }
+        for b in &benchmarks {
+            if !raw.target_mapping.contains_key(b) {
+                c.push(
+                    "config.yaml",
+                    line,
+                    None,
+                    format!("distribution {name}: benchmark {b:?} is not in target_mapping"),
+                );
+            }
+            if let Some(other) = owner.insert(b.clone(), name.clone()) {
+                c.push(
+                    "config.yaml",
+                    line,
+                    None,
+                    format!("benchmark {b:?} belongs to both distribution {other} and {name}"),
+                );
+            }
+        }
+        for comp in rd.components.keys() {
+            if !raw.components.contains_key(comp) {
+                c.push(
+                    "config.yaml",
+                    line,
+                    None,
+                    format!("distribution {name} overrides unknown component {comp:?}"),
+                );
+            }
+        }
+        if c.errors.len() == before {
+            out.push(Distribution {
+                name: name.clone(),
+                title: rd.title.clone(),
+                detect_processes,
+                detect_paths: rd.detect.paths.clone(),
+                version_from,
+                version_mapping,
+                benchmark: rd.benchmark.clone(),
+                benchmarks,
+            });
+        }
+    }
+    out
+}
+
+/// Apply component overrides field by field: a field the override gives
+/// replaces the base's, named files are replaced one by one, and a component
+/// the base lacks is added whole.
+fn merge_components(
+    base: &mut BTreeMap<String, RawComponent>,
+    overrides: &BTreeMap<String, RawComponent>,
+) {
+    for (name, o) in overrides {
+        let Some(b) = base.get_mut(name) else {
+            base.insert(name.clone(), o.clone());
+            continue;
+        };
+        if !o.bins.is_empty() {
+            b.bins = o.bins.clone();
+        }
+        if !o.static_pod.is_empty() {
+            b.static_pod = o.static_pod.clone();
+        }
+        if o.settings.is_some() {
+            b.settings = o.settings.clone();
+        }
+        if o.config_file.is_some() {
+            b.config_file = o.config_file.clone();
+        }
+        if o.drop_in_dir.is_some() {
+            b.drop_in_dir = o.drop_in_dir.clone();
+        }
+        for (f, src) in &o.files {
+            b.files.insert(f.clone(), src.clone());
+        }
+        if !o.defaults.is_empty() {
+            b.defaults = o.defaults.clone();
+        }
+        if o.journal.is_some() {
+            b.journal = o.journal.clone();
+        }
+        if o.present_with.is_some() {
+            b.present_with = o.present_with.clone();
+        }
     }
 }
 
@@ -536,6 +805,8 @@ fn load_kube_bench(
             form: CfgForm::KubeBench,
             version_mapping,
             version_aliases,
+            version_from: Vec::new(),
+            distributions: Vec::new(),
             targets,
             benchmarks,
             origin,
@@ -557,7 +828,7 @@ fn project_components(
     match c.source.read(&overrides_rel) {
         Ok(Some(text)) => {
             if let Some(o) = c.parse::<RawBenchmarkConfig>(&overrides_rel, &text) {
-                raw_components.extend(o.components);
+                merge_components(&mut raw_components, &o.components);
             }
             component_file = (overrides_rel, text);
         }
@@ -912,6 +1183,45 @@ fn convert_component(
             Err(m) => c.push(file, line, None, format!("component {name}: default: {m}")),
         }
     }
+    let journal = raw
+        .journal
+        .as_ref()
+        .and_then(|j| match bins_words(&j.carriers) {
+            Ok(carriers)
+                if !carriers.is_empty() && !j.units.is_empty() && !j.marker.trim().is_empty() =>
+            {
+                Some(JournalSource {
+                    units: j.units.clone(),
+                    marker: j.marker.clone(),
+                    carriers,
+                })
+            }
+            Ok(_) => {
+                err(c, "journal needs units, a marker and carriers".to_string());
+                None
+            }
+            Err(m) => {
+                err(c, format!("journal carriers: {m}"));
+                None
+            }
+        });
+    let present_with = raw
+        .present_with
+        .as_ref()
+        .and_then(|p| match bins_words(&p.carriers) {
+            Ok(carriers) if !carriers.is_empty() && !p.paths.is_empty() => Some(PresentWith {
+                paths: p.paths.clone(),
+                carriers,
+            }),
+            Ok(_) => {
+                err(c, "present_with needs paths and carriers".to_string());
+                None
+            }
+            Err(m) => {
+                err(c, format!("present_with carriers: {m}"));
+                None
+            }
+        });
     (c.errors.len() == before).then(|| Component {
         name: name.to_string(),
         bins,
@@ -921,6 +1231,8 @@ fn convert_component(
         drop_in_dir,
         files,
         defaults,
+        journal,
+        present_with,
     })
 }
 

@@ -136,6 +136,26 @@ pub struct Component {
     pub drop_in_dir: Option<FileSource>,
     pub files: BTreeMap<String, FileSource>,
     pub defaults: Vec<SettingDefault>,
+    pub journal: Option<JournalSource>,
+    pub present_with: Option<PresentWith>,
+}
+
+/// A component whose command line a carrier process writes to the journal
+/// (k3s logs `Running kube-apiserver --flag=value ...`).
+#[derive(Debug, Clone)]
+pub struct JournalSource {
+    pub units: Vec<String>,
+    pub marker: String,
+    /// Bins-style word lists of the processes that run the component.
+    pub carriers: Vec<Vec<String>>,
+}
+
+/// A component that has no process of its own and is recognised by a file
+/// (k3s's embedded etcd by its config file), while a carrier runs.
+#[derive(Debug, Clone)]
+pub struct PresentWith {
+    pub paths: Vec<String>,
+    pub carriers: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -337,15 +357,47 @@ pub enum CfgForm {
     KubeBench,
 }
 
+/// Where a distribution's Kubernetes version can be read.
+#[derive(Debug, Clone)]
+pub enum VersionSource {
+    /// Image tags in these components' static pod manifests.
+    ManifestImages(Vec<String>),
+    /// `--version` of the binary of a matching process, else of a path.
+    Binary {
+        processes: Vec<Vec<String>>,
+        paths: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    pub name: String,
+    pub title: String,
+    /// Bins-style word lists; any running match is a marker.
+    pub detect_processes: Vec<Vec<String>>,
+    /// Paths on the node; any that exists is a marker.
+    pub detect_paths: Vec<String>,
+    pub version_from: Vec<VersionSource>,
+    /// Sorted by version; empty when `benchmark` decides.
+    pub version_mapping: Vec<(KubeVersion, String)>,
+    pub benchmark: Option<String>,
+    /// Every benchmark of this distribution.
+    pub benchmarks: Vec<String>,
+}
+
 /// Everything the cfg directory defines.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub form: CfgForm,
-    /// Sorted by version.
+    /// Upstream Kubernetes; sorted by version.
     pub version_mapping: Vec<(KubeVersion, String)>,
     /// version_mapping keys that are not Kubernetes versions
     /// (`ocp-3.10`, `gke-1.0`): `--version` accepts them as written.
     pub version_aliases: Vec<(String, String)>,
+    /// Version sources for a distribution that names none.
+    pub version_from: Vec<VersionSource>,
+    /// In the order of config.yaml's keys (sorted by name).
+    pub distributions: Vec<Distribution>,
     pub targets: Vec<TargetRule>,
     pub benchmarks: BTreeMap<String, Benchmark>,
     /// Where the cfg came from, for the report.
@@ -355,5 +407,16 @@ pub struct Catalog {
 impl Catalog {
     pub fn benchmark(&self, name: &str) -> Option<&Benchmark> {
         self.benchmarks.get(name)
+    }
+
+    pub fn distribution(&self, name: &str) -> Option<&Distribution> {
+        self.distributions.iter().find(|d| d.name == name)
+    }
+
+    /// The distribution a benchmark belongs to, if any.
+    pub fn distribution_of(&self, benchmark: &str) -> Option<&Distribution> {
+        self.distributions
+            .iter()
+            .find(|d| d.benchmarks.iter().any(|b| b == benchmark))
     }
 }

@@ -19,12 +19,70 @@ use std::fmt;
 pub struct RawConfig {
     #[serde(default)]
     pub version_mapping: BTreeMap<String, String>,
+    /// Where the Kubernetes version is read when the distribution names no
+    /// sources of its own.
+    #[serde(default)]
+    pub version_from: Vec<RawVersionSource>,
     #[serde(default)]
     pub target_mapping: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub targets: BTreeMap<String, RawTarget>,
     #[serde(default)]
     pub components: BTreeMap<String, RawComponent>,
+    #[serde(default)]
+    pub distributions: BTreeMap<String, RawDistribution>,
+}
+
+/// A Kubernetes distribution: how to recognise it, where its version comes
+/// from, which benchmarks apply, and where its components differ from the
+/// upstream layout.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDistribution {
+    pub title: String,
+    #[serde(default)]
+    pub detect: RawDistributionDetect,
+    #[serde(default)]
+    pub version_from: Vec<RawVersionSource>,
+    #[serde(default)]
+    pub version_mapping: BTreeMap<String, String>,
+    /// The benchmark for every version (managed platforms version their
+    /// benchmark apart from Kubernetes).
+    pub benchmark: Option<String>,
+    /// Further benchmarks of this distribution, chosen only with --benchmark.
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    #[serde(default)]
+    pub components: BTreeMap<String, RawComponent>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDistributionDetect {
+    #[serde(default)]
+    pub processes: Vec<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawVersionSource {
+    /// Image tags of these components' static pod manifests.
+    #[serde(default)]
+    pub manifest_images: Vec<String>,
+    /// `<binary> --version`, the binary being that of a running process
+    /// matching one of `processes`, else the first of `paths` that exists.
+    pub binary: Option<RawBinarySource>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawBinarySource {
+    #[serde(default)]
+    pub processes: Vec<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +106,28 @@ pub struct RawComponent {
     pub files: BTreeMap<String, RawFileSource>,
     #[serde(default)]
     pub defaults: Vec<RawDefault>,
+    /// Command line logged by a carrier process (k3s) to the systemd journal.
+    pub journal: Option<RawJournalSource>,
+    /// The component is on the node when one of these exists (an embedded
+    /// etcd with only a config file), provided a carrier process runs.
+    pub present_with: Option<RawPresentWith>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawJournalSource {
+    pub units: Vec<String>,
+    /// Text that precedes the command line in the log message.
+    pub marker: String,
+    /// Processes that run the component inside themselves.
+    pub carriers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPresentWith {
+    pub paths: Vec<String>,
+    pub carriers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]

@@ -61,6 +61,10 @@ pub struct GlobalArgs {
     /// Benchmark to run (e.g. cis-1.12); skips version detection.
     #[arg(long, global = true, conflicts_with = "version")]
     pub benchmark: Option<String>,
+    /// Distribution whose benchmarks and file layout to use (k3s, rke2, eks,
+    /// gke, aks, kubeadm); skips distribution detection.
+    #[arg(long, global = true, conflicts_with = "benchmark")]
+    pub distribution: Option<String>,
     /// Kubernetes version (major.minor) whose benchmark to run; skips detection.
     #[arg(long, global = true)]
     pub version: Option<String>,
@@ -303,10 +307,11 @@ pub fn audit(
     let opened = open_host(g)?;
     let host = opened.host();
 
-    // Detection runs against the last benchmark's components only to find
-    // the version; checks then use the chosen benchmark's components. A
-    // kube-bench cfg does not say where static pod manifests are, so its
-    // version is found with the built-in cfg's component definitions.
+    // Detection reads the node with the upstream components (the newest
+    // benchmark that belongs to no distribution); checks then use the chosen
+    // benchmark's components. A kube-bench cfg does not say where static pod
+    // manifests are or how to read versions, so its version is found with the
+    // built-in cfg's definitions and mapped with its own table.
     let builtin;
     let probe_catalog = if catalog.form == CfgForm::KubeBench {
         builtin = load_catalog(&CfgSource::Embedded)
@@ -321,15 +326,23 @@ pub fn audit(
     let probe_bench = probe_catalog
         .benchmarks
         .values()
-        .next_back()
+        .rev()
+        .find(|b| probe_catalog.distribution_of(&b.name).is_none())
+        .or_else(|| probe_catalog.benchmarks.values().next_back())
         .ok_or_else(|| usage("the cfg defines no benchmark"))?;
     let probe_facts = NodeFacts::new(host, &probe_bench.components);
     let requested = Requested {
         benchmark: g.benchmark.clone(),
         version: g.version.clone(),
+        distribution: g.distribution.clone(),
     };
-    let detection =
-        detect::detect_benchmark(&catalog, &probe_facts, &requested).map_err(|e| usage(e.0))?;
+    let detection = detect::detect_benchmark(
+        &catalog,
+        &probe_facts,
+        &probe_catalog.version_from,
+        &requested,
+    )
+    .map_err(|e| usage(e.0))?;
     let bench = catalog.benchmark(&detection.benchmark).ok_or_else(|| {
         usage(format!(
             "benchmark {} is not in the cfg",
@@ -340,6 +353,15 @@ pub fn audit(
     let shell: &dyn ShellRunner = if g.no_exec { &refusing } else { opened.shell() };
     let facts = NodeFacts::new(host, &bench.components).with_shell(shell);
 
+    if explain {
+        match &detection.distribution {
+            Some(d) if !detection.distribution_evidence.is_empty() => eprintln!(
+                "kubecis: distribution {d} (from {})",
+                detection.distribution_evidence.join(", ")
+            ),
+            _ => {}
+        }
+    }
     let mut msg = format!("kubecis: benchmark {}", detection.benchmark);
     if let Some(v) = &detection.kubernetes_version {
         msg.push_str(&format!(" for Kubernetes {v}"));

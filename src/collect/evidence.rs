@@ -10,6 +10,8 @@ pub enum EvidenceSource {
     CommandLine,
     /// A flag in a static pod manifest (the process was not visible).
     Manifest,
+    /// A flag on a command line a carrier process logged to the journal.
+    Journal,
     Environment,
     ConfigFile,
     DropIn,

@@ -107,9 +107,16 @@ pub trait Host {
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError>;
     /// Names in a directory, sorted.
     fn list_dir(&self, path: &str) -> Result<Vec<String>, ReadError>;
+    /// A regular file as process `pid` sees it, from its own root (a
+    /// container's filesystem), up to `limit` bytes. `NotFound` where the
+    /// host cannot see processes' own filesystems.
+    fn read_as_process(&self, pid: u32, path: &str, limit: u64) -> Result<Vec<u8>, ReadError>;
     /// The node's host name, when known.
     fn hostname(&self) -> Option<String>;
-    /// The kubelet version a snapshot recorded, or that the live kubelet
-    /// binary reports; `None` when unknown.
-    fn kubelet_version(&self, kubelet_argv0: Option<&str>) -> Option<(String, String)>;
+    /// What `<binary> --version` prints (the binary at `path` on the node),
+    /// or what a snapshot recorded for it.
+    fn binary_version(&self, path: &str) -> Result<String, String>;
+    /// Lines of the systemd journal of `units` whose message contains
+    /// `marker`, oldest first (the last few only).
+    fn journal_lines(&self, units: &[String], marker: &str) -> Result<Vec<String>, String>;
 }

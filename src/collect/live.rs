@@ -5,7 +5,11 @@
 
 use super::host::{FileStat, Host, Process, ProcessList, ReadError};
 use super::rooted::RootedFs;
+use nix::errno::Errno;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Longest command line read; the kernel's own limit for argv is far above
 /// anything a component uses, but a hostile process must not cost memory.
@@ -139,6 +143,24 @@ impl Host for LiveHost {
         self.fs.list_dir(path)
     }
 
+    fn read_as_process(&self, pid: u32, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        // /proc/<pid>/root is the process's root directory, in its own mount
+        // namespace (proc(5)); paths resolve inside it as the process would
+        // resolve them. The kernel allows it to a caller that may ptrace the
+        // process: root with CAP_SYS_PTRACE when the target has capabilities
+        // the caller lacks.
+        let root = self.proc_dir.join(pid.to_string()).join("root");
+        let fs = RootedFs::open_dir(&root).map_err(|e| match e {
+            Errno::ENOENT | Errno::ESRCH => ReadError::Other(format!("process {pid} has ended")),
+            Errno::EACCES | Errno::EPERM => ReadError::PermissionDenied(format!(
+                "{} needs root with CAP_SYS_PTRACE",
+                root.display()
+            )),
+            other => ReadError::Other(format!("{}: {}", root.display(), other.desc())),
+        })?;
+        fs.read(path, limit)
+    }
+
     fn hostname(&self) -> Option<String> {
         if let Ok(bytes) = self.fs.read("/etc/hostname", 4096) {
             let name = String::from_utf8_lossy(&bytes).trim().to_string();
@@ -152,67 +174,123 @@ impl Host for LiveHost {
         None
     }
 
-    fn kubelet_version(&self, kubelet_argv0: Option<&str>) -> Option<(String, String)> {
-        // Running the node's own kubelet binary with --version is the one
-        // place kubecis starts a process; it is confined to the host root's
-        // binary, bounded in time, and only used for version detection.
-        let candidates: Vec<String> = kubelet_argv0
-            .filter(|p| p.starts_with('/'))
-            .map(str::to_string)
-            .into_iter()
-            .chain(["/usr/bin/kubelet", "/usr/local/bin/kubelet"].map(String::from))
-            .collect();
-        for cand in candidates {
-            let Ok(resolved) = self.fs.resolve_userspace(&cand, true) else {
-                continue;
-            };
-            let full = self.fs.root().join(resolved.trim_start_matches('/'));
-            if !full.is_file() {
-                continue;
-            }
-            if let Some(v) = run_version(&full) {
-                return Some((v, format!("`{} --version`", cand)));
-            }
+    fn binary_version(&self, path: &str) -> Result<String, String> {
+        // Running a node binary with --version (version detection only) and
+        // journalctl (k3s command lines) are the only processes kubecis
+        // starts; both are bounded in time and output.
+        let resolved = self
+            .fs
+            .resolve_userspace(path, true)
+            .map_err(|e| format!("{path} {e}"))?;
+        let full = self.fs.root().join(resolved.trim_start_matches('/'));
+        if !full.is_file() {
+            return Err(format!("{path} is not a file"));
         }
-        None
+        let mut cmd = Command::new(&full);
+        cmd.arg("--version").env_clear();
+        let out = run_bounded(cmd, Duration::from_secs(2), |_| true)
+            .map_err(|e| format!("`{path} --version`: {e}"))?;
+        Ok(out.join("\n"))
+    }
+
+    fn journal_lines(&self, units: &[String], marker: &str) -> Result<Vec<String>, String> {
+        let mut cmd = Command::new("journalctl");
+        cmd.args(["--no-pager", "--merge", "--output=cat", "--quiet"]);
+        if self.fs.root() != Path::new("/") {
+            cmd.arg(format!("--root={}", self.fs.root().display()));
+        }
+        for u in units {
+            cmd.arg(format!("--unit={u}"));
+        }
+        let mut lines = run_bounded(cmd, Duration::from_secs(30), |l| l.contains(marker))
+            .map_err(|e| format!("journalctl: {e}"))?;
+        let keep = lines.len().saturating_sub(MAX_KEPT_LINES);
+        lines.drain(..keep);
+        Ok(lines)
     }
 }
 
-fn run_version(binary: &Path) -> Option<String> {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-    let mut child = Command::new(binary)
-        .arg("--version")
+/// Matching output lines kept per command: only the last matters.
+const MAX_KEPT_LINES: usize = 16;
+/// Output lines read from a command at most (a journal can be huge).
+const MAX_COMMAND_LINES: usize = 5_000_000;
+/// A longer output line is cut here.
+const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// Run a command with a deadline, keeping the last stdout lines `keep`
+/// accepts.
+fn run_bounded(
+    mut cmd: Command,
+    limit: Duration,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, String> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so the deadline ends everything it started
+    // (a child holding the output pipe open would otherwise stall the read).
+    let mut child = cmd
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .env_clear()
         .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
+        .map_err(|e| e.to_string())?;
+    let stdout = child.stdout.take().ok_or("no output pipe")?;
+    let started = Instant::now();
+    let pid = child.id();
+    // A watchdog kills the child at the deadline, so a hung command cannot
+    // stall the read loop below.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    });
+    let mut kept: Vec<String> = Vec::new();
+    let mut reader = BufReader::new(stdout);
+    let mut buf = Vec::new();
+    let mut read_error = None;
+    for _ in 0..MAX_COMMAND_LINES {
+        buf.clear();
+        match (&mut reader)
+            .take(MAX_LINE_BYTES)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches('\n');
+                if keep(line) {
+                    kept.push(line.to_string());
+                    if kept.len() > 4 * MAX_KEPT_LINES {
+                        kept.drain(..kept.len() - MAX_KEPT_LINES);
+                    }
+                }
+            }
+            Err(e) => {
+                read_error = Some(e.to_string());
+                break;
             }
         }
     }
-    let mut out = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()?
-        .take(4096)
-        .read_to_string(&mut out)
-        .ok()?;
-    // "Kubernetes v1.29.0"
-    out.split_whitespace()
-        .find(|w| w.starts_with('v') && w[1..].starts_with(|c: char| c.is_ascii_digit()))
-        .map(str::to_string)
+    drop(reader);
+    let status = child.wait().map_err(|e| e.to_string());
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    if started.elapsed() >= limit {
+        return Err(format!("did not finish within {} s", limit.as_secs()));
+    }
+    if let Some(e) = read_error {
+        return Err(e);
+    }
+    match status? {
+        s if s.success() => Ok(kept),
+        s => Err(format!("exited with {s}")),
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +306,72 @@ mod tests {
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
         assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn bounded_commands_keep_matching_lines_and_fail_loudly() {
+        let out = run_bounded(
+            sh("echo 'Running kubelet --a=1'; echo other; echo 'Running kubelet --a=2'"),
+            Duration::from_secs(5),
+            |l| l.contains("Running kubelet"),
+        )
+        .unwrap();
+        assert_eq!(out, vec!["Running kubelet --a=1", "Running kubelet --a=2"]);
+        let err = run_bounded(sh("echo x; exit 3"), Duration::from_secs(5), |_| true).unwrap_err();
+        assert!(err.contains("exit status: 3"), "{err}");
+        let started = Instant::now();
+        let err = run_bounded(sh("sleep 20"), Duration::from_millis(300), |_| true).unwrap_err();
+        assert!(err.contains("did not finish"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = run_bounded(
+            Command::new("/nonexistent/journalctl"),
+            Duration::from_secs(1),
+            |_| true,
+        )
+        .unwrap_err();
+        assert!(err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn only_the_last_matching_lines_are_kept() {
+        let out = run_bounded(
+            sh("i=0; while [ $i -lt 200 ]; do echo \"m $i\"; i=$((i+1)); done"),
+            Duration::from_secs(5),
+            |l| l.starts_with('m'),
+        )
+        .unwrap();
+        assert!(out.len() <= 4 * MAX_KEPT_LINES, "{}", out.len());
+        assert_eq!(out.last().map(String::as_str), Some("m 199"));
+    }
+
+    #[test]
+    fn reads_a_file_as_a_process_sees_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.conf");
+        std::fs::write(&file, "metricsBindAddress: 127.0.0.1:10249\n").unwrap();
+        let host = LiveHost::new(Path::new("/")).unwrap();
+        // This process's own root is /, so its view of the file is the file.
+        let me = std::process::id();
+        assert_eq!(
+            host.read_as_process(me, file.to_str().unwrap(), 1024)
+                .unwrap(),
+            b"metricsBindAddress: 127.0.0.1:10249\n"
+        );
+        assert_eq!(
+            host.read_as_process(me, "/no/such/file", 1024),
+            Err(ReadError::NotFound)
+        );
+        // PID 0 never has a /proc entry: a process that has ended.
+        assert!(matches!(
+            host.read_as_process(0, file.to_str().unwrap(), 1024),
+            Err(ReadError::Other(m)) if m.contains("has ended")
+        ));
     }
 
     #[test]

@@ -37,8 +37,27 @@ const STATIC_POD_DIR_FILE: &str = "static-pod-dir";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdOrigin {
-    Process { pid: u32, others: Vec<u32> },
-    Manifest { path: String },
+    Process {
+        pid: u32,
+        others: Vec<u32>,
+    },
+    Manifest {
+        path: String,
+    },
+    /// Logged to the journal by a carrier process that runs the component
+    /// inside itself (k3s).
+    Journal {
+        units: Vec<String>,
+        carrier: String,
+        carrier_pid: u32,
+    },
+    /// No command line of its own: the component runs inside a carrier and
+    /// is configured by a file only (k3s's embedded etcd).
+    Embedded {
+        config: String,
+        carrier: String,
+        carrier_pid: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +83,21 @@ impl CommandLine {
             CmdOrigin::Manifest { path } => {
                 format!("{component} static pod manifest {path} (no running process visible)")
             }
+            CmdOrigin::Journal {
+                units,
+                carrier,
+                carrier_pid,
+            } => format!(
+                "{component} as {carrier} (pid {carrier_pid}) runs it (its command line from the journal of {}, read with journalctl)",
+                units.join(", ")
+            ),
+            CmdOrigin::Embedded {
+                config,
+                carrier,
+                carrier_pid,
+            } => format!(
+                "{component} embedded in {carrier} (pid {carrier_pid}), configured by {config}"
+            ),
         }
     }
 }
@@ -80,9 +114,23 @@ pub struct ConfigDoc {
     pub path: String,
     pub text: String,
     pub doc: Value,
+    /// The process whose own filesystem the file was read from, when the
+    /// node itself has no file at `path`.
+    pub seen_by: Option<u32>,
 }
 
 impl ConfigDoc {
+    /// The file's name for evidence: its path, and whose view it is.
+    pub fn describe(&self) -> String {
+        match self.seen_by {
+            Some(pid) => format!(
+                "{} (as pid {pid} sees it, through /proc/{pid}/root)",
+                self.path
+            ),
+            None => self.path.clone(),
+        }
+    }
+
     fn lookup(&self, query: &SettingQuery) -> Option<(String, Option<usize>)> {
         let path = query.path.as_ref()?;
         let value = path.lookup_text(&self.doc)?;
@@ -148,7 +196,7 @@ pub struct NodeFacts<'h> {
 /// A shell audit's result, shared by every check running the same command.
 pub type ShellResult = Result<Rc<ShellRun>, ShellError>;
 
-fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
+pub fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
     let Some(argv0) = argv.first() else {
         return false;
     };
@@ -210,6 +258,35 @@ fn parse_manifest(text: &str) -> Result<(Vec<String>, EnvVars), String> {
         _ => Vec::new(),
     };
     Ok((argv, env))
+}
+
+/// The command line in a journal message such as
+/// `time="..." level=info msg="Running kube-apiserver --a=1 --b=2"`: the
+/// last word of `marker` as argv[0], then the space-separated words after
+/// it, up to the end of a quoted `msg="..."` (with `\"` and `\\` unescaped).
+/// Arguments containing spaces cannot be told apart in this form.
+pub fn logged_command_line(line: &str, marker: &str) -> Option<Vec<String>> {
+    let at = line.find(marker)?;
+    let quoted = line[..at].contains("msg=\"");
+    let rest = &line[at + marker.len()..];
+    let mut text = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => match chars.next() {
+                Some(n) => text.push(n),
+                None => break,
+            },
+            '"' if quoted => break,
+            c => text.push(c),
+        }
+    }
+    let argv0 = marker.split_whitespace().last()?.to_string();
+    Some(
+        std::iter::once(argv0)
+            .chain(text.split_whitespace().map(str::to_string))
+            .collect(),
+    )
 }
 
 impl<'h> NodeFacts<'h> {
@@ -346,10 +423,18 @@ impl<'h> NodeFacts<'h> {
                 }
             }
         }
+        if let Some(p) = self.embedded_presence(name, comp) {
+            return p;
+        }
         let bins_text = comp
             .bins
             .iter()
             .map(|b| b.join(" "))
+            .chain(
+                comp.journal
+                    .iter()
+                    .flat_map(|j| j.carriers.iter().map(|c| c.join(" "))),
+            )
             .collect::<Vec<_>>()
             .join(", ");
         let manifest = match self.find_manifest(comp) {
@@ -397,9 +482,83 @@ impl<'h> NodeFacts<'h> {
         }
     }
 
+    /// The first running process matching one of `carriers`.
+    fn carrier(&self, carriers: &[Vec<String>]) -> Option<(String, u32)> {
+        let list = self.processes().as_ref().ok()?;
+        carriers.iter().find_map(|words| {
+            list.processes
+                .iter()
+                .find(|p| component_bins_match(words, &p.argv))
+                .map(|p| (words.join(" "), p.pid))
+        })
+    }
+
+    /// Presence of a component that runs inside a carrier process: from the
+    /// command line the carrier logged, or from its config file alone.
+    fn embedded_presence(&self, name: &str, comp: &Component) -> Option<Presence> {
+        if let Some(j) = &comp.journal {
+            if let Some((carrier, carrier_pid)) = self.carrier(&j.carriers) {
+                let units = j.units.join(", ");
+                return Some(match self.host.journal_lines(&j.units, &j.marker) {
+                    Err(e) => Presence::Unknown(format!(
+                        "{carrier} (pid {carrier_pid}) runs {name}, but its command line cannot be read from the journal of {units}: {e}"
+                    )),
+                    Ok(lines) => match lines.last().and_then(|l| logged_command_line(l, &j.marker)) {
+                        None => Presence::Unknown(format!(
+                            "{carrier} (pid {carrier_pid}) runs {name}, but the journal of {units} has no \"{}\" message (rotated away, or the journal is not persistent)",
+                            j.marker
+                        )),
+                        Some(argv) => {
+                            let flags = Flags::parse(&argv[1..]);
+                            Presence::Running(Rc::new(CommandLine {
+                                argv,
+                                flags,
+                                origin: CmdOrigin::Journal {
+                                    units: j.units.clone(),
+                                    carrier,
+                                    carrier_pid,
+                                },
+                                manifest_env: None,
+                            }))
+                        }
+                    },
+                });
+            }
+        }
+        if let Some(pw) = &comp.present_with {
+            if let Some((carrier, carrier_pid)) = self.carrier(&pw.carriers) {
+                for path in &pw.paths {
+                    match self.host.stat(path, true) {
+                        Ok(_) => {
+                            return Some(Presence::Running(Rc::new(CommandLine {
+                                argv: Vec::new(),
+                                flags: Flags::parse::<String>(&[]),
+                                origin: CmdOrigin::Embedded {
+                                    config: path.clone(),
+                                    carrier,
+                                    carrier_pid,
+                                },
+                                manifest_env: None,
+                            })))
+                        }
+                        Err(ReadError::NotFound) => {}
+                        Err(e) => {
+                            return Some(Presence::Unknown(format!(
+                                "cannot tell whether {carrier} (pid {carrier_pid}) runs {name}: {path} {e}"
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn environment(&self, cmd: &CommandLine) -> Result<Rc<Vec<(String, String)>>, String> {
         match &cmd.origin {
             CmdOrigin::Manifest { .. } => Ok(Rc::new(cmd.manifest_env.clone().unwrap_or_default())),
+            // The carrier's environment is not the component's.
+            CmdOrigin::Journal { .. } | CmdOrigin::Embedded { .. } => Ok(Rc::new(Vec::new())),
             CmdOrigin::Process { pid, .. } => {
                 if let Some(e) = self.env.borrow().get(pid) {
                     return e.clone();
@@ -420,6 +579,35 @@ impl<'h> NodeFacts<'h> {
             .host
             .read(path, MAX_CONFIG_BYTES)
             .map_err(|e| format!("{path} {e}"))?;
+        Self::parse_config(path, bytes, None)
+    }
+
+    /// The config file a component names on its command line. The path is
+    /// the process's own: a component in a pod may read it from a volume
+    /// that has no path on the node (kubeadm's kube-proxy reads its ConfigMap
+    /// at /var/lib/kube-proxy/config.conf). When the node has no such file,
+    /// it is read as the running process sees it.
+    fn read_component_config(&self, path: &str, cmd: &CommandLine) -> Result<ConfigDoc, String> {
+        let not_on_node = match self.host.read(path, MAX_CONFIG_BYTES) {
+            Ok(bytes) => return Self::parse_config(path, bytes, None),
+            Err(ReadError::NotFound) => ReadError::NotFound,
+            Err(e) => return Err(format!("{path} {e}")),
+        };
+        let CmdOrigin::Process { pid, .. } = cmd.origin else {
+            return Err(format!("{path} {not_on_node}"));
+        };
+        match self.host.read_as_process(pid, path, MAX_CONFIG_BYTES) {
+            Ok(bytes) => Self::parse_config(path, bytes, Some(pid)),
+            Err(ReadError::NotFound) => Err(format!(
+                "{path} does not exist, on the node or in the filesystem of pid {pid}"
+            )),
+            Err(e) => Err(format!(
+                "{path} does not exist on the node, and in the filesystem of pid {pid} it {e}"
+            )),
+        }
+    }
+
+    fn parse_config(path: &str, bytes: Vec<u8>, seen_by: Option<u32>) -> Result<ConfigDoc, String> {
         let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
         let doc = yaml::to_document(&text).map_err(|e| match e.line {
             Some(l) => format!("{path}:{l} is malformed: {}", e.message),
@@ -432,6 +620,7 @@ impl<'h> NodeFacts<'h> {
             path: path.to_string(),
             text,
             doc,
+            seen_by,
         })
     }
 
@@ -439,6 +628,9 @@ impl<'h> NodeFacts<'h> {
         let Some(src) = &comp.config_file else {
             return Ok(None);
         };
+        if let CmdOrigin::Embedded { config, .. } = &cmd.origin {
+            return Ok(Some(config.clone()));
+        }
         let Some(q) = &src.setting else {
             return Ok(None);
         };
@@ -468,7 +660,7 @@ impl<'h> NodeFacts<'h> {
             return s.clone();
         }
         let config = match self.config_path(comp, cmd) {
-            Ok(Some(path)) => Some(self.read_config(&path)),
+            Ok(Some(path)) => Some(self.read_component_config(&path, cmd)),
             Ok(None) => None,
             Err(e) => Some(Err(format!(
                 "cannot tell whether {name} uses a config file: {e}"
@@ -562,6 +754,12 @@ impl<'h> NodeFacts<'h> {
         let (source, pid, path) = match &cmd.origin {
             CmdOrigin::Process { pid, .. } => (EvidenceSource::CommandLine, Some(*pid), None),
             CmdOrigin::Manifest { path } => (EvidenceSource::Manifest, None, Some(path.clone())),
+            CmdOrigin::Journal { carrier_pid, .. } => {
+                (EvidenceSource::Journal, Some(*carrier_pid), None)
+            }
+            CmdOrigin::Embedded { carrier_pid, .. } => {
+                (EvidenceSource::CommandLine, Some(*carrier_pid), None)
+            }
         };
         let repeated = cmd.flags.count(flag);
         let mut detail = format!("{} on {}", occ.written, cmd.describe(component));
@@ -601,8 +799,12 @@ impl<'h> NodeFacts<'h> {
         } else {
             "config file"
         };
-        let mut ev = Evidence::new(source, format!("{key}: {value} in {what} {}", doc.path));
+        let mut ev = Evidence::new(
+            source,
+            format!("{key}: {value} in {what} {}", doc.describe()),
+        );
         ev.path = Some(doc.path.clone());
+        ev.pid = doc.seen_by;
         ev.line = line;
         ev.key = Some(key);
         ev.value = Some(value.clone());
@@ -684,7 +886,7 @@ impl<'h> NodeFacts<'h> {
                         "looked at {}{}",
                         cmd.describe(component),
                         match &sources.config {
-                            Some(Ok(doc)) => format!(" and {}", doc.path),
+                            Some(Ok(doc)) => format!(" and {}", doc.describe()),
                             _ => String::new(),
                         }
                     )),
@@ -703,7 +905,7 @@ impl<'h> NodeFacts<'h> {
                         }
                         return match self.default_for(comp, query, true) {
                             Some(v) => Lookup::Found(v),
-                            None => not_set(&format!("config file {} is in use", doc.path)),
+                            None => not_set(&format!("config file {} is in use", doc.describe())),
                         };
                     }
                     None => {}
@@ -1003,6 +1205,140 @@ impl FileSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::benchmark::{load_catalog, CfgSource};
+    use crate::collect::host::Process;
+    use crate::jsonpath::JsonPath;
+
+    /// A node with one process, kube-proxy as kubeadm runs it, and two file
+    /// systems: the node's and the one the process sees (its pod's), each
+    /// holding the config file or not.
+    struct PodHost {
+        node_config: Option<&'static str>,
+        pod_config: Result<Option<&'static str>, ReadError>,
+    }
+
+    const PROXY_PID: u32 = 4242;
+    const PROXY_CONFIG: &str = "/var/lib/kube-proxy/config.conf";
+
+    fn config_bytes(config: Option<&str>, path: &str) -> Result<Vec<u8>, ReadError> {
+        match config {
+            Some(text) if path == PROXY_CONFIG => Ok(text.as_bytes().to_vec()),
+            _ => Err(ReadError::NotFound),
+        }
+    }
+
+    impl Host for PodHost {
+        fn describe(&self) -> String {
+            "a node with kube-proxy in a pod".to_string()
+        }
+        fn processes(&self) -> Result<ProcessList, String> {
+            Ok(ProcessList {
+                processes: vec![Process {
+                    pid: PROXY_PID,
+                    argv: vec![
+                        "/usr/local/bin/kube-proxy".to_string(),
+                        format!("--config={PROXY_CONFIG}"),
+                    ],
+                }],
+                unreadable: 0,
+            })
+        }
+        fn environ(&self, _pid: u32) -> Result<Vec<(String, String)>, ReadError> {
+            Ok(Vec::new())
+        }
+        fn stat(&self, _path: &str, _follow: bool) -> Result<FileStat, ReadError> {
+            Err(ReadError::NotFound)
+        }
+        fn read(&self, path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+            config_bytes(self.node_config, path)
+        }
+        fn list_dir(&self, _path: &str) -> Result<Vec<String>, ReadError> {
+            Err(ReadError::NotFound)
+        }
+        fn read_as_process(&self, pid: u32, path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+            assert_eq!(pid, PROXY_PID);
+            config_bytes(self.pod_config.clone()?, path)
+        }
+        fn hostname(&self) -> Option<String> {
+            None
+        }
+        fn binary_version(&self, path: &str) -> Result<String, String> {
+            Err(format!("no binary {path} here"))
+        }
+        fn journal_lines(&self, _units: &[String], _marker: &str) -> Result<Vec<String>, String> {
+            Err("no journal here".to_string())
+        }
+    }
+
+    fn metrics_address(
+        node_config: Option<&'static str>,
+        pod_config: Result<Option<&'static str>, ReadError>,
+    ) -> Lookup {
+        let host = PodHost {
+            node_config,
+            pod_config,
+        };
+        let catalog = load_catalog(&CfgSource::Embedded).unwrap();
+        let comps = &catalog.benchmark("cis-1.12").unwrap().components;
+        let facts = NodeFacts::new(&host, comps);
+        facts.setting(
+            "proxy",
+            &SettingQuery {
+                flag: Some("--metrics-bind-address".to_string()),
+                path: Some(JsonPath::parse("{.metricsBindAddress}").unwrap()),
+                env: None,
+                key: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_config_file_only_in_the_process_pod_is_read_as_the_process_sees_it() {
+        let pod = "kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n";
+        let Lookup::Found(v) = metrics_address(None, Ok(Some(pod))) else {
+            panic!("expected a value");
+        };
+        assert_eq!(v.value, "0.0.0.0:10249");
+        assert_eq!(v.evidence.source, EvidenceSource::ConfigFile);
+        assert_eq!(v.evidence.path.as_deref(), Some(PROXY_CONFIG));
+        assert_eq!(v.evidence.pid, Some(PROXY_PID));
+        assert_eq!(v.evidence.line, Some(2));
+        assert!(
+            v.evidence.detail.contains("as pid 4242 sees it"),
+            "{}",
+            v.evidence.detail
+        );
+
+        // The node's own file comes first: static pods mount their files
+        // from the node at the same paths.
+        let node = "metricsBindAddress: 127.0.0.1:10249\n";
+        let Lookup::Found(v) = metrics_address(Some(node), Ok(Some(pod))) else {
+            panic!("expected a value");
+        };
+        assert_eq!(v.value, "127.0.0.1:10249");
+        assert_eq!(v.evidence.pid, None);
+    }
+
+    #[test]
+    fn a_config_file_nowhere_or_unreadable_in_the_pod_is_unknown() {
+        // Never absent, and so never replaced by a default.
+        let unknown = |pod| match metrics_address(None, pod) {
+            Lookup::Unknown(why) => why,
+            other => panic!("expected unknown, got {other:?}"),
+        };
+        let why = unknown(Ok(None));
+        assert!(
+            why.contains("on the node or in the filesystem of pid 4242"),
+            "{why}"
+        );
+        let why = unknown(Err(ReadError::PermissionDenied(
+            "needs CAP_SYS_PTRACE".into(),
+        )));
+        assert!(
+            why.contains("permission denied (needs CAP_SYS_PTRACE)"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn manifests_give_command_args_and_env() {
@@ -1035,5 +1371,36 @@ mod tests {
             &hk,
             &argv("/hyperkube apiserver --a")
         ));
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::logged_command_line;
+
+    #[test]
+    fn a_k3s_journal_message_gives_the_command_line() {
+        let line = r#"Sep 11 17:22:08 server-0 k3s[2234]: time="2025-09-11T17:22:08Z" level=info msg="Running kube-scheduler --bind-address=127.0.0.1 --kubeconfig=/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig --profiling=false""#;
+        let argv = logged_command_line(line, "Running kube-scheduler").unwrap();
+        assert_eq!(
+            argv,
+            vec![
+                "kube-scheduler",
+                "--bind-address=127.0.0.1",
+                "--kubeconfig=/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
+                "--profiling=false"
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_the_message() {
+        let line = r#"level=info msg="Running kubelet --node-labels=a=\"b\" --x=1" other=2"#;
+        let argv = logged_command_line(line, "Running kubelet").unwrap();
+        assert_eq!(argv, vec!["kubelet", "--node-labels=a=\"b\"", "--x=1"]);
+        // Without msg="...", the rest of the line is the command line.
+        let argv = logged_command_line("Running kubelet --a=1", "Running kubelet").unwrap();
+        assert_eq!(argv, vec!["kubelet", "--a=1"]);
+        assert!(logged_command_line("nothing here", "Running kubelet").is_none());
     }
 }

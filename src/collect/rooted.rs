@@ -36,12 +36,16 @@ fn errno_to_read_error(e: Errno, path: &str) -> ReadError {
 
 impl RootedFs {
     pub fn open(root: &Path) -> Result<RootedFs, String> {
+        RootedFs::open_dir(root).map_err(|e| format!("{}: {}", root.display(), e.desc()))
+    }
+
+    /// `open`, keeping the errno so callers can tell why it failed.
+    pub fn open_dir(root: &Path) -> Result<RootedFs, Errno> {
         let fd = nix::fcntl::open(
             root,
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| format!("{}: {}", root.display(), e.desc()))?;
+        )?;
         // SAFETY: `open` returned a fresh descriptor that nothing else owns.
         let root_fd = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(RootedFs {

@@ -53,8 +53,13 @@ pub struct SnapshotDefaults {
 pub struct SnapshotNode {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// What `<binary> --version` printed, by the binary's path on the node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub versions: BTreeMap<String, String>,
+    /// Systemd journal messages by unit, oldest first; absent when the
+    /// journal was not captured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubelet_version: Option<String>,
+    pub journal: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     pub processes: Vec<SnapshotProcess>,
     #[serde(default)]
@@ -251,6 +256,11 @@ impl Host for SnapshotHost {
         self.fs.list_dir(path)
     }
 
+    fn read_as_process(&self, _pid: u32, _path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+        // A snapshot holds the node's files, not its processes' own.
+        Err(ReadError::NotFound)
+    }
+
     fn hostname(&self) -> Option<String> {
         self.node.hostname.clone().or_else(|| {
             self.fs
@@ -261,12 +271,26 @@ impl Host for SnapshotHost {
         })
     }
 
-    fn kubelet_version(&self, _kubelet_argv0: Option<&str>) -> Option<(String, String)> {
-        self.node.kubelet_version.clone().map(|v| {
-            (
-                v,
-                format!("kubelet_version in {}", self.dir.join(NODE_FILE).display()),
+    fn binary_version(&self, path: &str) -> Result<String, String> {
+        self.node.versions.get(path).cloned().ok_or_else(|| {
+            format!(
+                "{} records no version for {path}",
+                self.dir.join(NODE_FILE).display()
             )
         })
+    }
+
+    fn journal_lines(&self, units: &[String], marker: &str) -> Result<Vec<String>, String> {
+        let journal =
+            self.node.journal.as_ref().ok_or_else(|| {
+                format!("{} holds no journal", self.dir.join(NODE_FILE).display())
+            })?;
+        Ok(units
+            .iter()
+            .filter_map(|u| journal.get(u))
+            .flatten()
+            .filter(|l| l.contains(marker))
+            .cloned()
+            .collect())
     }
 }

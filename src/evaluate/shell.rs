@@ -452,9 +452,8 @@ fn run_command(facts: &NodeFacts, command: &str, evidence: &mut Vec<Evidence>) -
         Ok(run) => {
             let ShellRun { output, status } = run.as_ref();
             evidence.push(ev(format!(
-                "{} gave {} bytes of output, {}",
+                "ran {}: {}",
                 crate::go_text::quote(script),
-                output.len(),
                 status_text(*status)
             )));
             if status.success() {

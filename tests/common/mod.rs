@@ -32,6 +32,41 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// A snapshot in a temporary folder: `node.yaml` and the given files under
+/// `root/`.
+pub fn snapshot(node_yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("node.yaml"), node_yaml).unwrap();
+    for (path, text) in files {
+        let p = dir.path().join("root").join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("root")).unwrap();
+    dir
+}
+
+/// Copy the folder `from` with everything in it to `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the bundled snapshot `name` in a temporary folder, to edit.
+pub fn copy_of_node(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo_path(&node(name)), dir.path());
+    dir
+}
+
 /// Compare with a golden file; `KUBECIS_BLESS=1` rewrites it instead.
 pub fn assert_golden(rel: &str, actual: &str) {
     let path = repo_path(rel);
