@@ -65,10 +65,12 @@ pub struct GlobalArgs {
     /// gke, aks, kubeadm); skips distribution detection.
     #[arg(long, global = true, conflicts_with = "benchmark")]
     pub distribution: Option<String>,
-    /// Kubernetes version (major.minor) whose benchmark to run; skips detection.
+    /// Kubernetes version (major.minor) whose benchmark to run, or a platform
+    /// name a kube-bench cfg maps (ocp-3.10, gke-1.0); skips detection.
     #[arg(long, global = true)]
     pub version: Option<String>,
-    /// cfg directory to use instead of the built-in one.
+    /// cfg directory to use instead of the built-in one: in the project's
+    /// form or kube-bench's, unmodified (docs/kube-bench-compat.md).
     #[arg(long, global = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
     /// Where the node's filesystem is mounted (e.g. /host in a pod).

@@ -132,7 +132,8 @@ pub fn flag_value(output: &str, flag: &str) -> Result<(bool, String), String> {
     if output.is_empty() || flag.is_empty() || !output.contains(flag) {
         return Ok((false, String::new()));
     }
-    let re = Regex::new(&format!(r"({flag})(=|: *)*([^\s]*) *"))
+    // Go's `\s` is ASCII white space only.
+    let re = Regex::new(&format!(r"({flag})(=|: *)*([^\t\n\f\r ]*) *"))
         .map_err(|e| format!("invalid flag in testItem definition: {flag}: {e}"))?;
     match re.captures(output) {
         Some(caps) => {
