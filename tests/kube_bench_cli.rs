@@ -207,19 +207,18 @@ fn json_has_kube_bench_s_fields_order_and_escaping() {
 fn junit_goes_to_the_output_file_in_kube_bench_s_shape() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.xml");
-    let o = kb(&[
-        "--benchmark",
-        "m",
-        "--junit",
-        "--outputfile",
-        file.to_str().unwrap(),
-        "run",
-        "--targets",
-        "master",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).is_empty());
-    let xml = std::fs::read_to_string(&file).unwrap();
+    // The JUnit report of these targets, written to `file`.
+    let junit_of = |targets: &[&str]| {
+        let mut args = vec!["--benchmark", "m", "--junit", "--outputfile"];
+        args.push(file.to_str().unwrap());
+        args.push("run");
+        args.extend_from_slice(targets);
+        let o = kb(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+        std::fs::read_to_string(&file).unwrap()
+    };
+    let xml = junit_of(&["--targets", "master"]);
     assert!(
         xml.starts_with("<testsuite name=\"Mini control plane\" tests=\"6\" failures=\"2\" errors=\"0\" time=\"0\">\n    <testcase name=\"1.1.1 Profiling is off\" classname=\"API server &lt;flags&gt; &amp; files\" time=\"0\">\n        <system-out>{&#34;test_number&#34;:&#34;1.1.1&#34;"),
         "{xml}"
@@ -233,16 +232,7 @@ fn junit_goes_to_the_output_file_in_kube_bench_s_shape() {
     assert!(xml.ends_with("</testsuite>\n"));
 
     // Several targets: one document, a testsuites element around them.
-    let o = kb(&[
-        "--benchmark",
-        "m",
-        "--junit",
-        "--outputfile",
-        file.to_str().unwrap(),
-        "run",
-    ]);
-    assert!(o.status.success());
-    let xml = std::fs::read_to_string(&file).unwrap();
+    let xml = junit_of(&[]);
     assert!(
         xml.starts_with(
             "<testsuites tests=\"7\" failures=\"2\">\n    <testsuite name=\"Mini control plane\""
