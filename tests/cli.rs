@@ -92,6 +92,12 @@ fn an_unknown_version_says_what_was_tried() {
         "{err}"
     );
     assert!(err.contains("--version"), "{err}");
+    // Nothing identifies the platform either, and the message says how to
+    // name one.
+    assert!(
+        err.contains("No distribution was recognised either") && err.contains("--distribution"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -287,6 +293,45 @@ fn auto_mode_explains_the_targets_it_chose() {
 }
 
 #[test]
+fn a_component_that_cannot_be_read_runs_its_target_with_warnings() {
+    // The scheduler's manifest is malformed and no scheduler process is
+    // visible: kubecis cannot tell whether it runs, so the master target
+    // still runs and the scheduler's checks say WARN with the reason
+    // instead of the target vanishing from the report.
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("root/etc/kubernetes/manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    std::fs::write(manifests.join("kube-scheduler.yaml"), "spec: [unclosed\n").unwrap();
+    std::fs::write(
+        dir.path().join("node.yaml"),
+        "processes:\n- pid: 10\n  cmdline: [kube-apiserver, --profiling=false]\n- pid: 11\n  cmdline: [kube-controller-manager, --profiling=false]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "--snapshot",
+        dir.path().to_str().unwrap(),
+        "--version",
+        "1.32",
+        "--json",
+        "--check",
+        "1.3.2,1.4.1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("target master: runs (found apiserver (pid 10), controllermanager (pid 11); could not read scheduler: the scheduler static pod manifest /etc/kubernetes/manifests/kube-scheduler.yaml is malformed"),
+        "{err}"
+    );
+    assert!(err.contains("target etcd: skipped"), "{err}");
+    let v = verdicts(&json(&o));
+    let status = |id: &str| v.iter().find(|r| r.0 == id).cloned().unwrap();
+    assert_eq!(status("1.3.2").1, "PASS", "{v:?}");
+    let (_, s, reason) = status("1.4.1");
+    assert_eq!(s, "WARN");
+    assert!(reason.contains("is malformed"), "{reason}");
+}
+
+#[test]
 fn golden_text_report_on_the_sample_node() {
     let o = run(&["--snapshot", SAMPLE, "--benchmark", "cis-1.12"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -319,11 +364,7 @@ fn golden_json_report_on_the_sample_node() {
 
 #[test]
 fn json_reports_validate_against_the_published_schema() {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("docs/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let validator = report_schema();
     for args in [
         vec!["--snapshot", SAMPLE, "--json"],
         vec!["--snapshot", SAMPLE, "--json", "--benchmark", "cis-1.12"],
@@ -340,10 +381,7 @@ fn json_reports_validate_against_the_published_schema() {
     ] {
         let o = run(&args);
         let doc = json(&o);
-        let errors: Vec<String> = validator
-            .iter_errors(&doc)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
+        let errors = schema_errors(&validator, &doc);
         assert!(errors.is_empty(), "{args:?}: {errors:#?}");
     }
     // The schema must be able to reject: a report missing Totals fails.
@@ -373,4 +411,48 @@ fn a_closed_pipe_ends_quietly() {
         .unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert!(status.code().is_some(), "ended by a signal: {status:?}");
+}
+
+#[test]
+fn a_run_reads_only_its_own_benchmark_and_check_cfg_reads_all() {
+    let cfg = tempfile::tempdir().unwrap();
+    copy_tree(&repo_path("cfg"), cfg.path());
+    let broken = cfg.path().join("cis-1.7/node.yaml");
+    let text = std::fs::read_to_string(&broken).unwrap();
+    std::fs::write(&broken, text.replacen("tests:", "testz:", 1)).unwrap();
+    let dir = cfg.path().to_str().unwrap();
+
+    // The sample node is 1.29: cis-1.11 runs, and cis-1.7 is never read.
+    let o = run(&[
+        "--config-dir",
+        dir,
+        "--snapshot",
+        &node("kubeadm-sample"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The broken benchmark itself, and a full validation, name the mistake.
+    for args in [
+        vec![
+            "--config-dir",
+            dir,
+            "--snapshot",
+            "tests/fixtures/nodes/kubeadm-sample",
+            "--benchmark",
+            "cis-1.7",
+        ],
+        vec!["--config-dir", dir, "check-cfg"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("cis-1.7/node.yaml:") && err.contains("testz"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = run(&["check-cfg"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no mistakes"), "{}", stdout(&o));
 }

@@ -175,3 +175,54 @@ fn etcd_config_file_alone_decides_else_flag_then_environment() {
         Lookup::Unknown(_)
     ));
 }
+
+#[test]
+fn an_empty_value_is_not_a_set_value() {
+    use kubecis::evaluate::{evaluate_check, Status};
+    let catalog = load_catalog(&CfgSource::Embedded).unwrap();
+    let bench = catalog.benchmark("cis-1.12").unwrap();
+    let check = |id: &str| bench.checks().find(|c| c.id == id).unwrap();
+    // A drop-in that empties clientCAFile leaves the kubelet without a client
+    // CA, whatever the config file says; an empty --hostname-override is no
+    // override.
+    let dir = snapshot(
+        "processes:\n- pid: 7\n  cmdline: [/usr/bin/kubelet, --config=/var/lib/kubelet/config.yaml, --config-dir=/etc/kubelet.d, --hostname-override=]\n",
+        &[
+            (
+                "/var/lib/kubelet/config.yaml",
+                "authentication:\n  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\n",
+            ),
+            (
+                "/etc/kubelet.d/50-ca.conf",
+                "authentication:\n  x509:\n    clientCAFile: \"\"\n",
+            ),
+        ],
+    );
+    let host = SnapshotHost::open(dir.path()).unwrap();
+    let facts = NodeFacts::new(&host, &bench.components);
+    let ca = evaluate_check(&facts, check("4.2.3"), false, false);
+    assert_eq!(ca.status, Status::Fail, "{}", ca.reason);
+    assert!(
+        ca.reason
+            .contains("clientCAFile: \"\" in drop-in /etc/kubelet.d/50-ca.conf"),
+        "{}",
+        ca.reason
+    );
+    let hostname = evaluate_check(&facts, check("4.2.7"), false, false);
+    assert_eq!(hostname.status, Status::Pass, "{}", hostname.reason);
+
+    // The same kubelet with the CA only in its config file passes.
+    let dir = snapshot(
+        "processes:\n- pid: 7\n  cmdline: [/usr/bin/kubelet, --config=/var/lib/kubelet/config.yaml]\n",
+        &[(
+            "/var/lib/kubelet/config.yaml",
+            "authentication:\n  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\n",
+        )],
+    );
+    let host = SnapshotHost::open(dir.path()).unwrap();
+    let facts = NodeFacts::new(&host, &bench.components);
+    assert_eq!(
+        evaluate_check(&facts, check("4.2.3"), false, false).status,
+        Status::Pass
+    );
+}

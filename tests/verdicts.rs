@@ -459,9 +459,9 @@ fn cis_1_7_1_8_1_9_differ_from_1_10_where_cis_does() {
     }
 }
 
-/// cfg/cis-1.7/config.yaml and cfg/cis-1.8/config.yaml replace the whole
-/// kubelet component to give it the 1.25/1.26 eventRecordQPS default; any
-/// other difference from cfg/config.yaml would be drift.
+/// cfg/cis-1.7/config.yaml and cfg/cis-1.8/config.yaml override the
+/// kubelet's eventRecordQPS default for 1.25/1.26; the merge must leave the
+/// rest of the shared kubelet as it is.
 #[test]
 fn the_kubelet_overrides_differ_from_the_shared_kubelet_only_in_event_qps() {
     let catalog = load_catalog(&CfgSource::Embedded).unwrap();

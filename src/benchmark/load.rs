@@ -132,6 +132,15 @@ struct Collector<'a> {
     errors: Vec<CfgError>,
     /// Controls files parsed in parallel before validation, by relative path.
     parsed: HashMap<String, Parsed>,
+    /// The benchmarks whose controls files are read; `None`: all of them.
+    controls_of: Option<&'a [String]>,
+}
+
+impl Collector<'_> {
+    fn wants_controls(&self, bench: &str) -> bool {
+        self.controls_of
+            .is_none_or(|list| list.iter().any(|b| b == bench))
+    }
 }
 
 impl Collector<'_> {
@@ -263,19 +272,36 @@ fn parse_all(source: &CfgSource, rels: &[String]) -> HashMap<String, Parsed> {
     })
 }
 
-/// Load and validate the whole cfg. Its config.yaml decides the form: the
-/// project's own, or kube-bench's (see `kube_bench`).
+/// Load and validate the whole cfg: config.yaml and every benchmark's
+/// controls files. config.yaml decides the form: the project's own, or
+/// kube-bench's (see `kube_bench`).
 pub fn load_catalog(source: &CfgSource) -> Result<Catalog, CfgErrors> {
-    load_catalog_as(source, matches!(source, CfgSource::Embedded))
+    load(source, None)
+}
+
+/// Load config.yaml and every benchmark's components, but the controls
+/// files of the named benchmarks only (the others have no controls): what
+/// one run needs, at a fraction of the cost once many benchmarks ship.
+pub fn load_catalog_for(source: &CfgSource, benchmarks: &[String]) -> Result<Catalog, CfgErrors> {
+    load(source, Some(benchmarks))
+}
+
+fn load(source: &CfgSource, controls_of: Option<&[String]>) -> Result<Catalog, CfgErrors> {
+    load_as(source, controls_of, matches!(source, CfgSource::Embedded))
 }
 
 /// `builtin`: hold the cfg to the built-in cfg's rules (no shell audits).
-fn load_catalog_as(source: &CfgSource, builtin: bool) -> Result<Catalog, CfgErrors> {
+fn load_as(
+    source: &CfgSource,
+    controls_of: Option<&[String]>,
+    builtin: bool,
+) -> Result<Catalog, CfgErrors> {
     let mut c = Collector {
         source,
         builtin,
         errors: Vec::new(),
         parsed: HashMap::new(),
+        controls_of,
     };
     let Some(config_text) = c.read("config.yaml") else {
         return Err(CfgErrors(c.errors));
@@ -387,10 +413,16 @@ fn load_benchmark(
     variables: &BTreeMap<String, Vec<ShellVariable>>,
     errors_before: usize,
 ) -> Option<Benchmark> {
-    let controls = load_controls(c, form, bench, target_names, &components, variables);
+    let controls_loaded = c.wants_controls(bench);
+    let controls = if controls_loaded {
+        load_controls(c, form, bench, target_names, &components, variables)
+    } else {
+        Vec::new()
+    };
     (c.errors.len() == errors_before).then(|| Benchmark {
         name: bench.to_string(),
         controls,
+        controls_loaded,
         components,
     })
 }
@@ -613,8 +645,9 @@ fn convert_distributions(
 }
 
 /// Apply component overrides field by field: a field the override gives
-/// replaces the base's, named files are replaced one by one, and a component
-/// the base lacks is added whole.
+/// replaces the base's, named files and defaults (by the flag, path, env and
+/// key they are for) are replaced one by one, and a component the base lacks
+/// is added whole.
 fn merge_components(
     base: &mut BTreeMap<String, RawComponent>,
     overrides: &BTreeMap<String, RawComponent>,
@@ -642,8 +675,14 @@ fn merge_components(
         for (f, src) in &o.files {
             b.files.insert(f.clone(), src.clone());
         }
-        if !o.defaults.is_empty() {
-            b.defaults = o.defaults.clone();
+        for d in &o.defaults {
+            let same = |e: &&mut RawDefault| {
+                e.flag == d.flag && e.path == d.path && e.env == d.env && e.key == d.key
+            };
+            match b.defaults.iter_mut().find(|e| same(e)) {
+                Some(e) => *e = d.clone(),
+                None => b.defaults.push(d.clone()),
+            }
         }
         if o.journal.is_some() {
             b.journal = o.journal.clone();
@@ -659,6 +698,7 @@ fn merge_components(
 fn parse_controls_files(c: &mut Collector, target_mapping: &BTreeMap<String, Vec<String>>) {
     let rels: Vec<String> = target_mapping
         .iter()
+        .filter(|(b, _)| c.wants_controls(b))
         .flat_map(|(b, ts)| ts.iter().map(move |t| format!("{b}/{t}.yaml")))
         .collect();
     c.parsed = parse_all(c.source, &rels);
@@ -901,7 +941,8 @@ fn load_controls(
 ) -> Vec<Controls> {
     let mut controls = Vec::new();
     let mut seen_ids: HashMap<String, Location> = HashMap::new();
-    for target in target_names {
+    let controls_loaded = c.wants_controls(bench);
+    for target in target_names.iter().filter(|_| controls_loaded) {
         let rel = format!("{bench}/{target}.yaml");
         let (text, parsed) = match c.parsed.remove(&rel) {
             Some(Ok(Some(pair))) => pair,
@@ -1053,6 +1094,34 @@ fn parse_query(
         path,
         env: env.clone(),
         key: key.clone(),
+    })
+}
+
+/// `applies_when`: a settings test item on a known component.
+fn convert_condition(
+    raw: &RawCondition,
+    components: &BTreeMap<String, Component>,
+) -> Result<Condition, String> {
+    if !components.contains_key(&raw.settings) {
+        return Err(format!("unknown component {:?}", raw.settings));
+    }
+    let query = parse_query(&raw.flag, &raw.path, &raw.env, &raw.key)?;
+    if query.is_empty() {
+        return Err("needs flag, path or env".to_string());
+    }
+    let set = match raw.set.as_deref() {
+        None => true,
+        Some(s) => parse_bool(s).ok_or_else(|| format!("set must be true or false, not {s:?}"))?,
+    };
+    let compare = raw.compare.as_ref().map(convert_compare).transpose()?;
+    Ok(Condition {
+        component: raw.settings.clone(),
+        item: TestItem {
+            query,
+            stat: None,
+            set,
+            compare,
+        },
     })
 }
 
@@ -1377,6 +1446,18 @@ fn convert_check(
             );
         }
     }
+    let applies_when = match raw
+        .applies_when
+        .as_ref()
+        .map(|w| convert_condition(w, components))
+    {
+        None => None,
+        Some(Ok(cond)) => Some(cond),
+        Some(Err(m)) => {
+            err(c, format!("applies_when: {m}"));
+            None
+        }
+    };
     let audit = match &raw.audit {
         None => None,
         Some(RawAuditSpec::Shell(_)) => {
@@ -1534,6 +1615,7 @@ fn convert_check(
         remediation: raw.remediation.unwrap_or_default(),
         scored,
         if_absent,
+        applies_when,
         location,
     })
 }
@@ -1616,8 +1698,11 @@ fn convert_shell_check(
         }
         None => String::new(),
     };
-    if strict && raw.if_absent.is_some() {
-        err(c, "if_absent applies to typed audits".to_string());
+    if strict && (raw.if_absent.is_some() || raw.applies_when.is_some()) {
+        err(
+            c,
+            "if_absent and applies_when apply to typed audits".to_string(),
+        );
     }
     let tests = raw.tests.map(|t| {
         let bin_op = t.bin_op.unwrap_or_default();
@@ -1688,6 +1773,7 @@ fn convert_shell_check(
         remediation: raw.remediation.unwrap_or_default(),
         scored,
         if_absent: AbsentVerdict::Info,
+        applies_when: None,
         location,
     })
 }
@@ -1714,6 +1800,52 @@ mod tests {
     }
 
     const HEAD: &str = "controls:\nversion: b\nid: 1\ntext: t\ntype: master\ngroups:\n  - id: 1.1\n    text: g\n    checks:\n";
+
+    #[test]
+    fn distribution_and_benchmark_overrides_merge_field_by_field() {
+        let config = "version_mapping:\n  \"1.30\": b\ntarget_mapping:\n  b: [master]\n  d: [master]\n\
+components:\n  apiserver:\n    bins: [kube-apiserver]\n    files:\n      manifest: {static_pod_manifest: true}\n      pki-dir: {candidates: [/etc/kubernetes/pki]}\n    defaults:\n      - {flag: --a, value: \"1\"}\n      - {flag: --b, value: \"2\"}\n\
+distributions:\n  dist:\n    title: Dist\n    detect: {paths: [/var/lib/dist]}\n    benchmark: d\n    components:\n      apiserver:\n        files:\n          pki-dir: {candidates: [/var/lib/dist/tls]}\n";
+        let bench_cfg = "components:\n  apiserver:\n    defaults:\n      - {flag: --a, value: \"9\"}\n      - {flag: --c, value: \"3\"}\n";
+        let master = |b: &str| HEAD.replace("version: b", &format!("version: {b}"));
+        let dir = write_cfg(&[
+            ("config.yaml", config),
+            ("b/master.yaml", &master("b")),
+            ("d/master.yaml", &master("d")),
+            ("d/config.yaml", bench_cfg),
+        ]);
+        let cat = load_catalog(&CfgSource::Dir(dir.path().to_path_buf())).unwrap();
+        let upstream = &cat.benchmark("b").unwrap().components["apiserver"];
+        let dist = &cat.benchmark("d").unwrap().components["apiserver"];
+        assert_eq!(
+            upstream.files["pki-dir"].candidates,
+            ["/etc/kubernetes/pki"]
+        );
+        assert_eq!(dist.files["pki-dir"].candidates, ["/var/lib/dist/tls"]);
+        assert!(
+            dist.files["manifest"].static_pod_manifest,
+            "other files stay"
+        );
+        assert_eq!(dist.bins, upstream.bins, "fields not given stay");
+        let defaults: Vec<(String, String)> = dist
+            .defaults
+            .iter()
+            .map(|d| (d.query.flag.clone().unwrap(), d.value.clone()))
+            .collect();
+        assert_eq!(
+            defaults,
+            [
+                ("--a".into(), "9".into()),
+                ("--b".into(), "2".into()),
+                ("--c".into(), "3".into())
+            ]
+        );
+        assert_eq!(
+            cat.distribution_of("d").map(|d| d.name.as_str()),
+            Some("dist")
+        );
+        assert!(cat.distribution_of("b").is_none());
+    }
 
     #[test]
     fn the_embedded_cfg_loads() {
@@ -1798,7 +1930,7 @@ mod tests {
         );
 
         let dir = write_cfg(&[("config.yaml", CONFIG), ("b/master.yaml", &text)]);
-        let errs = load_catalog_as(&CfgSource::Dir(dir.path().to_path_buf()), true).unwrap_err();
+        let errs = load_as(&CfgSource::Dir(dir.path().to_path_buf()), None, true).unwrap_err();
         assert!(
             errs.0[0].to_string().contains(
                 "master.yaml:10: check 1.1.1: the built-in cfg must not contain a shell audit"
@@ -1857,6 +1989,36 @@ mod tests {
         assert!(matches!(&checks[1].audit, Some(Audit::Shell(s)) if s.tests.is_none()));
         assert_eq!(cat.targets[0].detect, vec!["apiserver"]);
         assert!(b.components["apiserver"].bins == vec![vec!["kube-apiserver".to_string()]]);
+    }
+
+    #[test]
+    fn applies_when_is_a_settings_test_on_a_known_component() {
+        let check = |cond: &str| {
+            format!("{HEAD}      - id: 1.1.1\n        text: x\n        applies_when: {cond}\n        audit: {{settings: apiserver}}\n        tests:\n          test_items:\n            - flag: --etcd-certfile\n        scored: true\n")
+        };
+        let cat = load_with(&check(
+            "{settings: apiserver, flag: --etcd-servers, compare: {op: nothave, value: 'unix://'}}",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = cat.benchmark("b").unwrap().checks().next().unwrap().clone();
+        let cond = c.applies_when.unwrap();
+        assert_eq!(cond.component, "apiserver");
+        assert_eq!(cond.item.query.flag.as_deref(), Some("--etcd-servers"));
+        for (bad, message) in [
+            ("{settings: etcd, flag: --x}", "unknown component \"etcd\""),
+            ("{settings: apiserver}", "needs flag, path or env"),
+            (
+                "{settings: apiserver, flag: --x, compare: {op: near, value: y}}",
+                "unknown compare op",
+            ),
+        ] {
+            let errs = load_with(&check(bad)).unwrap_err();
+            let msg = errs.0[0].to_string();
+            assert!(
+                msg.contains("check 1.1.1: applies_when:") && msg.contains(message),
+                "{bad}: {msg}"
+            );
+        }
     }
 
     #[test]

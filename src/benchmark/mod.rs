@@ -7,5 +7,5 @@ pub mod model;
 mod raw;
 pub mod shell;
 
-pub use load::{load_catalog, CfgError, CfgErrors, CfgSource};
+pub use load::{load_catalog, load_catalog_for, CfgError, CfgErrors, CfgSource};
 pub use model::*;

@@ -294,7 +294,20 @@ pub struct Check {
     pub remediation: String,
     pub scored: bool,
     pub if_absent: AbsentVerdict,
+    /// When the check applies at all (the API server's etcd client flags
+    /// mean nothing when k3s keeps its data in SQLite behind a local
+    /// socket); when the condition does not hold the check is INFO, like an
+    /// absent subject.
+    pub applies_when: Option<Condition>,
     pub location: Location,
+}
+
+/// A test on one component's effective settings that decides whether a
+/// check applies to this node.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub component: String,
+    pub item: TestItem,
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +337,9 @@ pub struct Benchmark {
     pub name: String,
     /// In the order of `target_mapping`.
     pub controls: Vec<Controls>,
+    /// False when the catalog was loaded without this benchmark's controls
+    /// files (`load_catalog_for`).
+    pub controls_loaded: bool,
     /// Global components with this benchmark's overrides applied.
     pub components: BTreeMap<String, Component>,
 }

@@ -212,6 +212,21 @@ pub struct RawCheck {
     pub remediation: Option<String>,
     pub scored: Option<String>,
     pub if_absent: Option<String>,
+    /// A condition on a component's settings for the check to apply.
+    pub applies_when: Option<RawCondition>,
+}
+
+/// `applies_when`: one test item on a component's effective settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    pub settings: String,
+    pub flag: Option<String>,
+    pub path: Option<String>,
+    pub env: Option<String>,
+    pub key: Option<String>,
+    pub set: Option<String>,
+    pub compare: Option<RawCompare>,
 }
 
 /// `audit:` is either a shell command (a string, kube-bench's form) or a

@@ -2,7 +2,7 @@
 //! open the host, detect the benchmark and targets, evaluate, report. Turns
 //! every failure into a message and an exit status; never panics on input.
 
-use crate::benchmark::{load_catalog, CfgForm, CfgSource};
+use crate::benchmark::{load_catalog, load_catalog_for, CfgForm, CfgSource};
 use crate::collect::{
     Host, LiveHost, LiveShell, NodeFacts, RefusingShell, ShellRunner, SnapshotHost,
 };
@@ -25,8 +25,9 @@ pub const EXIT_USAGE: u8 = 2;
     long_about = "Audit a Kubernetes node against the CIS Kubernetes Benchmark.\n\n\
 With no subcommand, kubecis works out the node's role and runs the targets that fit it \
 (master and controlplane where the API server, scheduler and controller manager run, etcd \
-where etcd runs, node where a kubelet runs, policies always), and says on stderr what it \
-chose and why.",
+where etcd runs, node where a kubelet runs, policies and managedservices always), and says \
+on stderr what it chose and why. On EKS, GKE and AKS nodes it recognises the platform and \
+runs its own benchmark.",
     disable_version_flag = true,
     after_help = "Exit status: 0 after a completed run (or --exit-code when a check FAILed); 2 for bad arguments, an invalid cfg, or a node that cannot be audited."
 )]
@@ -41,12 +42,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the named targets (all targets of the benchmark when omitted).
     Run {
-        /// Comma-separated targets: master, controlplane, etcd, node, policies.
+        /// Comma-separated targets: master, controlplane, etcd, node, policies,
+        /// managedservices.
         #[arg(long, value_delimiter = ',')]
         targets: Vec<String>,
     },
     /// Print kubecis's own version.
     Version,
+    /// Validate the whole cfg (the built-in one or --config-dir): every
+    /// benchmark's controls files, not only the one a run needs. Exit
+    /// status 2 with every mistake listed (file, line, check ID).
+    CheckCfg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -252,12 +258,42 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+fn cfg_source(g: &GlobalArgs) -> Result<CfgSource> {
+    match &g.config_dir {
+        Some(dir) if !dir.is_dir() => Err(usage(format!(
+            "--config-dir {}: not a directory",
+            dir.display()
+        ))),
+        Some(dir) => Ok(CfgSource::Dir(dir.clone())),
+        None => Ok(CfgSource::Embedded),
+    }
+}
+
 /// Run the command line; returns the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     let targets_requested = match &cli.command {
         Some(Command::Version) => {
             emit(g, &format!("kubecis {}\n", env!("CARGO_PKG_VERSION")))?;
+            return Ok(0);
+        }
+        Some(Command::CheckCfg) => {
+            let catalog = load_catalog(&cfg_source(g)?)
+                .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+            let checks: usize = catalog
+                .benchmarks
+                .values()
+                .map(|b| b.checks().count())
+                .sum();
+            emit(
+                g,
+                &format!(
+                    "{}: {} benchmarks, {} distributions, {checks} checks; no mistakes\n",
+                    catalog.origin,
+                    catalog.benchmarks.len(),
+                    catalog.distributions.len()
+                ),
+            )?;
             return Ok(0);
         }
         Some(Command::Run { targets }) => Some(targets.clone()),
@@ -293,19 +329,11 @@ pub fn audit(
     targets_requested: Option<&[String]>,
     explain: bool,
 ) -> Result<RunReport> {
-    let source = match &g.config_dir {
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(usage(format!(
-                    "--config-dir {}: not a directory",
-                    dir.display()
-                )));
-            }
-            CfgSource::Dir(dir.clone())
-        }
-        None => CfgSource::Embedded,
-    };
-    let catalog = load_catalog(&source).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+    let source = cfg_source(g)?;
+    // config.yaml and every benchmark's components first (detection needs
+    // them); then the chosen benchmark's controls files.
+    let catalog =
+        load_catalog_for(&source, &[]).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let opened = open_host(g)?;
     let host = opened.host();
 
@@ -316,7 +344,7 @@ pub fn audit(
     // built-in cfg's definitions and mapped with its own table.
     let builtin;
     let probe_catalog = if catalog.form == CfgForm::KubeBench {
-        builtin = load_catalog(&CfgSource::Embedded)
+        builtin = load_catalog_for(&CfgSource::Embedded, &[])
             .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
         &builtin
     } else {
@@ -345,6 +373,8 @@ pub fn audit(
         &requested,
     )
     .map_err(|e| usage(e.0))?;
+    let catalog = load_catalog_for(&source, std::slice::from_ref(&detection.benchmark))
+        .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let bench = catalog.benchmark(&detection.benchmark).ok_or_else(|| {
         usage(format!(
             "benchmark {} is not in the cfg",

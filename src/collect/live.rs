@@ -121,8 +121,13 @@ impl Host for LiveHost {
                 vars.sort();
                 Ok(vars)
             }
+            // The kernel's ptrace read check: the same user *and* at least the
+            // target's capabilities, or CAP_SYS_PTRACE. Root in a container
+            // that dropped its capabilities is refused (docs/deploy.md).
             Err(procfs::ProcError::PermissionDenied(_)) => Err(ReadError::PermissionDenied(
-                format!("/proc/{pid}/environ needs root or CAP_SYS_PTRACE"),
+                format!(
+                    "/proc/{pid}/environ needs CAP_SYS_PTRACE, or the process's own user and capabilities"
+                ),
             )),
             Err(procfs::ProcError::NotFound(_)) => {
                 Err(ReadError::Other(format!("process {pid} has ended")))

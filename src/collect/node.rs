@@ -88,7 +88,7 @@ impl CommandLine {
                 carrier,
                 carrier_pid,
             } => format!(
-                "{component} as {carrier} (pid {carrier_pid}) runs it (its command line from the journal of {}, read with journalctl)",
+                "{component} inside {carrier} (pid {carrier_pid}; command line from the journal of {}, read with journalctl)",
                 units.join(", ")
             ),
             CmdOrigin::Embedded {
@@ -469,14 +469,15 @@ impl<'h> NodeFacts<'h> {
                 Err(e) => Presence::Unknown(format!("the {name} static pod manifest {path} {e}")),
             };
         }
+        let embedded = self.embedded_absence(comp);
         match procs {
             Ok(list) if list.unreadable > 0 => Presence::Absent(format!(
-                "no process named {bins_text} is running ({} process{} could not be read) and there is no static pod manifest",
+                "no process named {bins_text} is running ({} process{} could not be read) and there is no static pod manifest{embedded}",
                 list.unreadable,
                 if list.unreadable == 1 { "" } else { "es" }
             )),
             Ok(_) => Presence::Absent(format!(
-                "no process named {bins_text} is running and there is no static pod manifest for it"
+                "no process named {bins_text} is running and there is no static pod manifest for it{embedded}"
             )),
             Err(e) => Presence::Unknown(format!("cannot list processes: {e}")),
         }
@@ -491,6 +492,27 @@ impl<'h> NodeFacts<'h> {
                 .find(|p| component_bins_match(words, &p.argv))
                 .map(|p| (words.join(" "), p.pid))
         })
+    }
+
+    /// Why a component with `present_with` is not embedded here, to finish
+    /// an absence message ("" for other components).
+    fn embedded_absence(&self, comp: &Component) -> String {
+        let Some(pw) = &comp.present_with else {
+            return String::new();
+        };
+        let carriers = pw
+            .carriers
+            .iter()
+            .map(|c| c.join(" "))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        match self.carrier(&pw.carriers) {
+            None => format!("; no {carriers} runs to embed it"),
+            Some((carrier, pid)) => format!(
+                "; {carrier} (pid {pid}) does not embed it ({} does not exist)",
+                pw.paths.join(", ")
+            ),
+        }
     }
 
     /// Presence of a component that runs inside a carrier process: from the
@@ -799,9 +821,10 @@ impl<'h> NodeFacts<'h> {
         } else {
             "config file"
         };
+        let shown = if value.is_empty() { "\"\"" } else { &value };
         let mut ev = Evidence::new(
             source,
-            format!("{key}: {value} in {what} {}", doc.describe()),
+            format!("{key}: {shown} in {what} {}", doc.describe()),
         );
         ev.path = Some(doc.path.clone());
         ev.pid = doc.seen_by;

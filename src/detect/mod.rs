@@ -313,13 +313,18 @@ pub fn detect_benchmark(
         let mut notes = Vec::new();
         if req.distribution.is_none() {
             if let Ok((Some(r), _)) = detect_distribution(catalog, facts, None) {
-                if owner.as_deref() != Some(r.distribution.name.as_str()) {
+                // A distribution without benchmarks of its own (kubeadm)
+                // is audited with the upstream ones: no mismatch to report.
+                let upstream_is_its_own = owner.is_none()
+                    && r.distribution.benchmarks.is_empty()
+                    && r.distribution.benchmark.is_none();
+                if owner.as_deref() != Some(r.distribution.name.as_str()) && !upstream_is_its_own {
                     notes.push(format!(
                         "this node looks like {} ({}), but {b} is {}",
                         r.distribution.name,
                         r.evidence.join(", "),
                         match &owner {
-                            Some(o) => format!("a {o} benchmark"),
+                            Some(o) => format!("a benchmark of the {o} distribution"),
                             None => "an upstream Kubernetes benchmark".to_string(),
                         }
                     ));
@@ -389,8 +394,22 @@ pub fn detect_benchmark(
         });
     }
     let Some((version_text, source)) = found else {
+        // With no distribution recognised either, say so: a managed
+        // platform's benchmark needs no version, only --distribution.
+        let unrecognised = match dist {
+            Some(_) => String::new(),
+            None => format!(
+                ". No distribution was recognised either (none of the markers of {} is on this node); --distribution <name> picks a platform's benchmark without a version",
+                catalog
+                    .distributions
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         return Err(DetectError(format!(
-            "cannot work out the Kubernetes version{}; tried: {}. Pass --version <major.minor> or --benchmark <name>",
+            "cannot work out the Kubernetes version{}; tried: {}{unrecognised}. Pass --version <major.minor> or --benchmark <name>",
             match dist {
                 Some(d) => format!(" of this {} node", d.title),
                 None => String::new(),
@@ -427,7 +446,11 @@ pub struct TargetChoice {
     pub reason: String,
 }
 
-/// Auto mode: a target runs when every component it detects is present.
+/// Auto mode: a target runs when none of the components it detects is
+/// known to be absent. A component whose presence could not be decided (a
+/// journal that cannot be read, a malformed manifest) does not skip the
+/// target: its checks run and say WARN with the reason, rather than the
+/// target silently disappearing from the report.
 pub fn choose_targets(
     catalog: &Catalog,
     facts: &NodeFacts,
@@ -452,23 +475,33 @@ pub fn choose_targets(
             continue;
         }
         let mut found = Vec::new();
+        let mut unknown = Vec::new();
         let mut missing = Vec::new();
         for comp in &rule.detect {
             match facts.presence(comp) {
                 Presence::Running(cmd) => found.push(cmd.describe(comp)),
                 Presence::Absent(why) => missing.push(format!("{comp}: {why}")),
-                Presence::Unknown(why) => missing.push(format!("{comp}: {why}")),
+                Presence::Unknown(why) => unknown.push(format!("{comp}: {why}")),
             }
         }
         let selected = missing.is_empty();
+        let reason = match (selected, found.is_empty(), unknown.is_empty()) {
+            (false, _, _) => format!("not found: {}", missing.join("; ")),
+            (true, _, true) => format!("found {}", found.join(", ")),
+            (true, true, false) => format!(
+                "could not tell whether it runs here, so its checks report why: {}",
+                unknown.join("; ")
+            ),
+            (true, false, false) => format!(
+                "found {}; could not read {}",
+                found.join(", "),
+                unknown.join("; ")
+            ),
+        };
         out.push(TargetChoice {
             target: target.clone(),
             selected,
-            reason: if selected {
-                format!("found {}", found.join(", "))
-            } else {
-                format!("not found: {}", missing.join("; "))
-            },
+            reason,
         });
     }
     out

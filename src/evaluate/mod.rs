@@ -112,8 +112,14 @@ fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) ->
     let expected = presence_expectation(item, &subject);
     match facts.setting(component, &item.query) {
         Lookup::Found(v) => {
+            // An empty value (`--client-ca-file=`, `clientCAFile: ""` in a
+            // kubelet drop-in) leaves the setting unset to the component:
+            // the kubelet and the control plane components treat an empty
+            // path or name as "none given". So it neither satisfies "is
+            // present" nor breaks "is not present".
+            let given = v.explicit && !v.value.is_empty();
             let truth = if !item.set {
-                if v.explicit {
+                if given {
                     Truth::Fails
                 } else {
                     Truth::Holds
@@ -121,6 +127,7 @@ fn evaluate_setting_item(facts: &NodeFacts, component: &str, item: &TestItem) ->
             } else {
                 match &item.compare {
                     Some(c) if !compare::holds(c, &v.value) => Truth::Fails,
+                    None if v.value.is_empty() => Truth::Fails,
                     _ => Truth::Holds,
                 }
             };
@@ -384,6 +391,30 @@ fn audit_outcome(facts: &NodeFacts, check: &Check, audit: &Audit) -> AuditOutcom
     }
 }
 
+/// The check's `applies_when` condition, when it does not hold (or cannot
+/// be decided), stops the audit before it starts: not applicable is INFO,
+/// undecidable is WARN, never FAIL.
+fn applicability(facts: &NodeFacts, check: &Check) -> Option<AuditOutcome> {
+    let cond = check.applies_when.as_ref()?;
+    match facts.presence(&cond.component) {
+        Presence::Running(_) => {}
+        Presence::Absent(why) => return Some(AuditOutcome::Absent(why)),
+        Presence::Unknown(why) => return Some(AuditOutcome::Unknown(why)),
+    }
+    let o = evaluate_setting_item(facts, &cond.component, &cond.item);
+    let found = o.evidence.map(|e| e.detail).unwrap_or(o.actual);
+    match o.truth {
+        Truth::Holds => None,
+        Truth::Fails => Some(AuditOutcome::Absent(format!(
+            "the check applies only where {}; found {found}",
+            o.expected
+        ))),
+        Truth::Unknown(why) => Some(AuditOutcome::Unknown(format!(
+            "cannot tell whether the check applies here: {why}"
+        ))),
+    }
+}
+
 /// Run one check.
 pub fn evaluate_check(
     facts: &NodeFacts,
@@ -437,7 +468,11 @@ pub fn evaluate_check(
         r.reason = "the check has no audit".to_string();
         return r;
     };
-    match audit_outcome(facts, check, audit) {
+    let outcome = match applicability(facts, check) {
+        Some(o) => o,
+        None => audit_outcome(facts, check, audit),
+    };
+    match outcome {
         AuditOutcome::Absent(why) => {
             r.status = match check.if_absent {
                 AbsentVerdict::Info => Status::Info,

@@ -121,3 +121,20 @@ pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String, String)> {
     }
     out
 }
+
+/// The published JSON Schema of reports (docs/report.schema.json), compiled.
+pub fn report_schema() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// Where a report breaks the schema, one line each.
+pub fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
+}
