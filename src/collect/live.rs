@@ -182,7 +182,8 @@ impl Host for LiveHost {
     fn binary_version(&self, path: &str) -> Result<String, String> {
         // Running a node binary with --version (version detection only) and
         // journalctl (k3s command lines) are the only processes kubecis
-        // starts; both are bounded in time and output.
+        // starts for the built-in cfg; both are bounded in time and output.
+        // (A cfg with shell audits runs those through `shell::LiveShell`.)
         let resolved = self
             .fs
             .resolve_userspace(path, true)
