@@ -283,12 +283,16 @@ fn statuses(report: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `ps -ef` columns that change from run to run (CPU share, start time,
-/// CPU time), and the cfg's absolute path, masked for golden files.
+/// What changes from run to run or machine to machine, masked for golden
+/// files: the `ps` columns CPU share, start time and CPU time, the column
+/// widths (`ps` sizes them from the kernel's largest PID), and the cfg's
+/// absolute path.
 fn stable(text: &str, cfg: &Path) -> String {
-    let ps =
-        regex::Regex::new(r"(root +\d+ +\d+ +)\d+ +\d\d:\d\d +(\S+ +)\d\d:\d\d:\d\d ").unwrap();
-    let masked = ps.replace_all(text, "${1}C STIME ${2}TIME ");
+    let row =
+        regex::Regex::new(r"root +(\d+) +(\d+) +\d+ +\d\d:\d\d +(\S+) +\d\d:\d\d:\d\d ").unwrap();
+    let header = regex::Regex::new(r"UID +PID +PPID +C +STIME +TTY +TIME +CMD").unwrap();
+    let masked = row.replace_all(text, "root $1 $2 C STIME $3 TIME ");
+    let masked = header.replace_all(&masked, "UID PID PPID C STIME TTY TIME CMD");
     masked.replace(&cfg.display().to_string(), "KUBE_BENCH_CFG")
 }
 
