@@ -9,6 +9,7 @@ pub mod cli;
 pub mod collect;
 pub mod detect;
 pub mod evaluate;
+pub mod go_text;
 pub mod jsonpath;
 pub mod report;
 pub mod yaml;

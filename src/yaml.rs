@@ -220,6 +220,37 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     serde_yaml::from_str(text).map_err(convert)
 }
 
+/// Like `from_str`, and also returns the path (keys and list indexes) of
+/// every mapping key that `T` does not know and so skipped, for callers
+/// that decide per format whether such a key is a mistake.
+pub fn from_str_with_unknown<T: DeserializeOwned>(
+    text: &str,
+) -> Result<(T, Vec<Vec<String>>), YamlError> {
+    let mut unknown = Vec::new();
+    let de = serde_yaml::Deserializer::from_str(text);
+    let value = serde_ignored::deserialize(de, |path| unknown.push(path_segments(&path)))
+        .map_err(convert)?;
+    Ok((value, unknown))
+}
+
+fn path_segments(path: &serde_ignored::Path) -> Vec<String> {
+    use serde_ignored::Path;
+    let mut out = match path {
+        Path::Root => return Vec::new(),
+        Path::Seq { parent, .. }
+        | Path::Map { parent, .. }
+        | Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => path_segments(parent),
+    };
+    match path {
+        Path::Seq { index, .. } => out.push(index.to_string()),
+        Path::Map { key, .. } => out.push(key.clone()),
+        _ => {}
+    }
+    out
+}
+
 /// Parse YAML (or JSON, which is YAML) into a JSON-shaped value, so that
 /// config documents can be walked with one path evaluator. Multi-document
 /// streams yield their first document. A document of more than
@@ -387,6 +418,26 @@ mod tests {
         assert_eq!(s.id, "1.10");
         assert_eq!(s.value, "false");
         assert_eq!(s.n, "0600");
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_with_their_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Outer {
+            items: Vec<Scalars>,
+        }
+        let (v, unknown) = from_str_with_unknown::<Outer>(
+            "items:\n  - {id: a, value: b, n: c}\n  - {id: a, value: b, n: c, extra: 1}\nother: x\n",
+        )
+        .unwrap();
+        assert_eq!(v.items.len(), 2);
+        assert_eq!(
+            unknown,
+            vec![
+                vec!["items".to_string(), "1".to_string(), "extra".to_string()],
+                vec!["other".to_string()],
+            ]
+        );
     }
 
     #[test]

@@ -164,14 +164,64 @@ fn check_group_and_skip_select_and_silence() {
     assert_eq!(v[0].2, "skipped with --skip");
     assert_eq!(v[1].1, "PASS");
 
-    let o = run(&["--snapshot", SAMPLE, "--json", "--group", "1.2", "--scored"]);
+    // kube-bench's --scored and --unscored are on unless turned off.
+    let o = run(&[
+        "--snapshot",
+        SAMPLE,
+        "--json",
+        "--group",
+        "1.2",
+        "--unscored=false",
+    ]);
     let report = json(&o);
-    for r in report["Controls"][0]["tests"][0]["results"]
+    let results = report["Controls"][0]["tests"][0]["results"]
         .as_array()
-        .unwrap()
-    {
+        .unwrap();
+    assert!(!results.is_empty());
+    for r in results {
         assert_eq!(r["scored"], true);
     }
+    let all = verdicts(&json(&run(&[
+        "--snapshot",
+        SAMPLE,
+        "--json",
+        "--group",
+        "1.2",
+    ])));
+    let with_bare_flag = verdicts(&json(&run(&[
+        "--snapshot",
+        SAMPLE,
+        "--json",
+        "--group",
+        "1.2",
+        "--scored",
+    ])));
+    assert_eq!(all, with_bare_flag, "a bare --scored changes nothing");
+    assert!(all.len() > results.len(), "1.2 has unscored checks too");
+    let unscored_only = verdicts(&json(&run(&[
+        "--snapshot",
+        SAMPLE,
+        "--json",
+        "--group",
+        "1.2",
+        "--scored=false",
+    ])));
+    assert_eq!(unscored_only.len(), all.len() - results.len());
+
+    // A target none of whose checks is selected still shows, empty.
+    let o = run(&["--snapshot", SAMPLE, "--json", "--check", "1.4.2"]);
+    let report = json(&o);
+    let empty: Vec<&serde_json::Value> = report["Controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["tests"].is_null())
+        .collect();
+    assert!(!empty.is_empty(), "{report:#}");
+    assert!(empty.iter().all(|c| c["total_pass"] == 0));
+
+    let o = run(&["--snapshot", SAMPLE, "--check", "1.4.2", "--group", "1.4"]);
+    assert_eq!(o.status.code(), Some(2), "--check and --group together");
 }
 
 #[test]

@@ -70,7 +70,10 @@ fn status(results: &std::collections::BTreeMap<String, serde_json::Value>, id: &
 }
 
 fn reason(results: &std::collections::BTreeMap<String, serde_json::Value>, id: &str) -> String {
-    results[id]["reason"].as_str().unwrap().to_string()
+    results[id]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]

@@ -81,7 +81,7 @@ fn audit_with_dummies(node: &Value, root: &Path, args: &str) -> std::process::Ou
 
 fn result(report: &Value, id: &str) -> Value {
     for c in report["Controls"].as_array().unwrap() {
-        for g in c["tests"].as_array().unwrap() {
+        for g in c["tests"].as_array().into_iter().flatten() {
             for r in g["results"].as_array().unwrap() {
                 if r["test_number"] == id {
                     return r.clone();

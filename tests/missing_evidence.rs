@@ -70,12 +70,14 @@ fn audit(node_name: &str, bench: &str) -> Vec<Verdict> {
     let report = json(&o);
     let mut out = Vec::new();
     for c in report["Controls"].as_array().unwrap() {
-        for g in c["tests"].as_array().unwrap() {
+        // kube-bench's shape: `"tests": null` for a target with nothing
+        // selected, and no `reason` when it is empty.
+        for g in c["tests"].as_array().into_iter().flatten() {
             for r in g["results"].as_array().unwrap() {
                 out.push(Verdict {
                     id: r["test_number"].as_str().unwrap().to_string(),
                     status: r["status"].as_str().unwrap().to_string(),
-                    reason: r["reason"].as_str().unwrap().to_string(),
+                    reason: r["reason"].as_str().unwrap_or_default().to_string(),
                     evidence: r["evidence"].as_array().cloned().unwrap_or_default(),
                 });
             }

@@ -2,13 +2,14 @@
 //! every file is parsed and every mistake collected with file, line and check
 //! ID before anything runs. It reads cfg files only, never the host.
 
+use super::kube_bench::{self, KubeBenchConfig};
 use super::model::*;
 use super::raw::*;
 use crate::jsonpath::JsonPath;
 use crate::yaml;
 use include_dir::{include_dir, Dir};
 use regex::Regex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -178,16 +179,23 @@ impl fmt::Display for CfgErrors {
 
 impl std::error::Error for CfgErrors {}
 
+/// A controls file parsed, with the paths of the keys the mirror does not
+/// know.
+type ParsedControls = Result<(RawControls, Vec<Vec<String>>), yaml::YamlError>;
 /// A controls file read and parsed ahead of validation.
-type Parsed = Result<Option<(String, Result<RawControls, yaml::YamlError>)>, ReadFailure>;
+type Parsed = Result<Option<(String, ParsedControls)>, ReadFailure>;
 
 struct Collector<'a> {
     source: &'a CfgSource,
+    /// The built-in cfg: it must not contain shell audits.
+    builtin: bool,
     errors: Vec<CfgError>,
     /// Controls files parsed in parallel before validation, by relative path.
     parsed: HashMap<String, Parsed>,
     /// The benchmarks whose controls files are read; `None`: all of them.
     controls_of: Option<&'a [String]>,
+    /// config.yaml's text, for errors that point into it.
+    config_text: String,
 }
 
 impl Collector<'_> {
@@ -268,6 +276,11 @@ fn id_on_line(line: &str) -> Option<String> {
 struct IdLines(HashMap<String, std::collections::VecDeque<usize>>);
 
 impl IdLines {
+    /// The line of the first definition of `id`, without moving on.
+    fn first(&self, id: &str) -> Option<usize> {
+        self.0.get(id).and_then(|l| l.front().copied())
+    }
+
     fn of(text: &str) -> IdLines {
         let mut map: HashMap<String, std::collections::VecDeque<usize>> = HashMap::new();
         for (i, l) in text.lines().enumerate() {
@@ -351,7 +364,7 @@ fn parse_all(source: &CfgSource, rels: &[String]) -> HashMap<String, Parsed> {
                         .map(|rel| {
                             let parsed = source.read(rel).map(|t| {
                                 t.map(|text| {
-                                    let raw = yaml::from_str::<RawControls>(&text);
+                                    let raw = yaml::from_str_with_unknown::<RawControls>(&text);
                                     (text, raw)
                                 })
                             });
@@ -371,9 +384,9 @@ fn parse_all(source: &CfgSource, rels: &[String]) -> HashMap<String, Parsed> {
     })
 }
 
-/// Load and validate the whole cfg.
 /// Load and validate the whole cfg: config.yaml and every benchmark's
-/// controls files.
+/// controls files. config.yaml decides the form: the project's own, or
+/// kube-bench's (see `kube_bench`).
 pub fn load_catalog(source: &CfgSource) -> Result<Catalog, CfgErrors> {
     load(source, None)
 }
@@ -386,15 +399,37 @@ pub fn load_catalog_for(source: &CfgSource, benchmarks: &[String]) -> Result<Cat
 }
 
 fn load(source: &CfgSource, controls_of: Option<&[String]>) -> Result<Catalog, CfgErrors> {
+    load_as(source, controls_of, matches!(source, CfgSource::Embedded))
+}
+
+/// `builtin`: hold the cfg to the built-in cfg's rules (no shell audits).
+fn load_as(
+    source: &CfgSource,
+    controls_of: Option<&[String]>,
+    builtin: bool,
+) -> Result<Catalog, CfgErrors> {
     let mut c = Collector {
         source,
+        builtin,
         errors: Vec::new(),
         parsed: HashMap::new(),
         controls_of,
+        config_text: String::new(),
     };
     let Some(config_text) = c.read("config.yaml") else {
         return Err(CfgErrors(c.errors));
     };
+    c.config_text = config_text.clone();
+    let doc = match yaml::to_document(&config_text) {
+        Ok(d) => d,
+        Err(e) => {
+            c.push("config.yaml", e.line, None, e.message);
+            return Err(CfgErrors(c.errors));
+        }
+    };
+    if kube_bench::is_kube_bench_config(&doc) {
+        return load_kube_bench(c, &config_text, doc);
+    }
     let Some(raw) = c.parse::<RawConfig>("config.yaml", &config_text) else {
         return Err(CfgErrors(c.errors));
     };
@@ -415,6 +450,7 @@ fn load(source: &CfgSource, controls_of: Option<&[String]>) -> Result<Catalog, C
         c.push("config.yaml", line, None, m);
         Vec::new()
     });
+    let version_aliases = Vec::new();
 
     let targets: Vec<TargetRule> = raw
         .targets
@@ -439,38 +475,79 @@ fn load(source: &CfgSource, controls_of: Option<&[String]>) -> Result<Catalog, C
         }
     }
 
-    // Parsing YAML is most of the load time: parse every controls file on
-    // all cores first, then validate in order so errors stay deterministic.
-    let rels: Vec<String> = raw
-        .target_mapping
-        .iter()
-        .filter(|(b, _)| c.wants_controls(b))
-        .flat_map(|(b, ts)| ts.iter().map(move |t| format!("{b}/{t}.yaml")))
-        .collect();
-    c.parsed = parse_all(source, &rels);
-
+    parse_controls_files(&mut c, &raw.target_mapping);
     let mut benchmarks = BTreeMap::new();
     for (bench, target_names) in &raw.target_mapping {
-        let mut components = global_components.clone();
+        let errors_before = c.errors.len();
+        let mut raw_components = global_components.clone();
         if let Some(d) = distributions.iter().find(|d| d.benchmarks.contains(bench)) {
             if let Some(rd) = raw.distributions.get(&d.name) {
-                merge_components(&mut components, &rd.components);
+                merge_components(&mut raw_components, &rd.components);
             }
         }
-        if let Some(b) = load_benchmark(&mut c, bench, target_names, &components, &config_text) {
+        let (components, broken) = project_components(&mut c, bench, &raw_components, &config_text);
+        let vars = BTreeMap::new();
+        let form = CfgForm::Project;
+        if let Some(b) = load_benchmark(
+            &mut c,
+            form,
+            bench,
+            target_names,
+            (components, broken),
+            &vars,
+            errors_before,
+        ) {
             benchmarks.insert(bench.clone(), b);
         }
     }
 
-    if c.errors.is_empty() {
-        Ok(Catalog {
+    finish(
+        c,
+        Catalog {
+            form: CfgForm::Project,
             version_mapping,
+            version_aliases,
             version_from,
             distributions,
             targets,
             benchmarks,
             origin: source.describe(),
-        })
+        },
+    )
+}
+
+/// A benchmark's controls files; `None` when loading it (since
+/// `errors_before`) found a mistake.
+fn load_benchmark(
+    c: &mut Collector,
+    form: CfgForm,
+    bench: &str,
+    target_names: &[String],
+    (components, broken): (BTreeMap<String, Component>, BTreeSet<String>),
+    variables: &BTreeMap<String, Vec<ShellVariable>>,
+    errors_before: usize,
+) -> Option<Benchmark> {
+    let controls_loaded = c.wants_controls(bench);
+    let known = KnownComponents {
+        valid: &components,
+        broken: &broken,
+    };
+    let controls = if controls_loaded {
+        load_controls(c, form, bench, target_names, &known, variables)
+    } else {
+        Vec::new()
+    };
+    (c.errors.len() == errors_before).then(|| Benchmark {
+        name: bench.to_string(),
+        controls,
+        controls_loaded,
+        components,
+    })
+}
+
+fn finish(c: Collector, catalog: Catalog) -> Result<Catalog, CfgErrors> {
+    if c.errors.is_empty() {
+        Ok(catalog)
     } else {
         Err(CfgErrors(c.errors))
     }
@@ -737,14 +814,175 @@ fn merge_components(
     }
 }
 
-fn load_benchmark(
+/// Parsing YAML is most of the load time: parse every controls file on
+/// all cores first, then validate in order so errors stay deterministic.
+fn parse_controls_files(c: &mut Collector, target_mapping: &BTreeMap<String, Vec<String>>) {
+    let rels: Vec<String> = target_mapping
+        .iter()
+        .filter(|(b, _)| c.wants_controls(b))
+        .flat_map(|(b, ts)| ts.iter().map(move |t| format!("{b}/{t}.yaml")))
+        .collect();
+    c.parsed = parse_all(c.source, &rels);
+}
+
+/// Kubernetes versions with their benchmark, and other names with theirs.
+type VersionTables = (Vec<(KubeVersion, String)>, Vec<(String, String)>);
+
+/// `version_mapping` split into Kubernetes versions (sorted) and, where the
+/// form allows them, other names (`ocp-3.10`, `gke-1.0`).
+fn version_tables(
+    c: &mut Collector,
+    config_text: &str,
+    mapping: &BTreeMap<String, String>,
+    target_mapping: &BTreeMap<String, Vec<String>>,
+    aliases_allowed: bool,
+) -> VersionTables {
+    let mut versions = Vec::new();
+    let mut aliases = Vec::new();
+    for (version, bench) in mapping {
+        match KubeVersion::parse(version) {
+            Some(v) if v.to_string() == *version => versions.push((v, bench.clone())),
+            _ if aliases_allowed => aliases.push((version.clone(), bench.clone())),
+            _ => {
+                let line = config_text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(&format!("\"{version}\"")))
+                    .map(|i| i + 1);
+                c.push(
+                    "config.yaml",
+                    line,
+                    None,
+                    format!(
+                        "version_mapping key {version:?} is not a Kubernetes major.minor version"
+                    ),
+                );
+            }
+        }
+        if !target_mapping.contains_key(bench) {
+            c.push(
+                "config.yaml",
+                None,
+                None,
+                format!("version_mapping maps {version} to {bench:?}, which target_mapping does not list"),
+            );
+        }
+    }
+    versions.sort();
+    (versions, aliases)
+}
+
+/// A cfg in kube-bench's form: its config.yaml's sections become target
+/// rules, components and per-target variables; its controls files are read
+/// with kube-bench's leniency.
+fn load_kube_bench(
+    mut c: Collector,
+    config_text: &str,
+    doc: serde_json::Value,
+) -> Result<Catalog, CfgErrors> {
+    let cfg = match KubeBenchConfig::from_document(doc) {
+        Ok(cfg) => cfg,
+        Err(m) => {
+            c.push("config.yaml", None, None, m);
+            return Err(CfgErrors(c.errors));
+        }
+    };
+    let (version_mapping, version_aliases) = version_tables(
+        &mut c,
+        config_text,
+        &cfg.version_mapping,
+        &cfg.target_mapping,
+        true,
+    );
+    let global = cfg.merged(None);
+    let mut target_names: Vec<String> = Vec::new();
+    for ts in cfg.target_mapping.values() {
+        for t in ts {
+            if !target_names.contains(t) {
+                target_names.push(t.clone());
+            }
+        }
+    }
+    let targets = target_names
+        .iter()
+        .map(|t| TargetRule {
+            name: t.clone(),
+            detect: kube_bench::detect_rule(&global, t),
+        })
+        .collect();
+
+    parse_controls_files(&mut c, &cfg.target_mapping);
+    let mut benchmarks = BTreeMap::new();
+    for (bench, bench_targets) in &cfg.target_mapping {
+        let errors_before = c.errors.len();
+        let overrides_rel = format!("{bench}/config.yaml");
+        let bench_doc = match c.source.read(&overrides_rel) {
+            Ok(Some(text)) => match yaml::to_document(&text) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    c.push(&overrides_rel, e.line, None, e.message);
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(msg) => {
+                c.push_read_failure(&overrides_rel, msg);
+                None
+            }
+        };
+        let merged = cfg.merged(bench_doc);
+        let components = kube_bench::components_for(&merged, bench_targets);
+        let mut variables = BTreeMap::new();
+        for t in bench_targets {
+            match kube_bench::target_components(&merged, t) {
+                Some(tc) => {
+                    variables.insert(t.clone(), tc.variables);
+                }
+                None => c.push(
+                    "config.yaml",
+                    None,
+                    None,
+                    format!("benchmark {bench} lists target {t:?}, but the configuration has no {t} section"),
+                ),
+            }
+        }
+        let form = CfgForm::KubeBench;
+        let (targets, vars) = (bench_targets, &variables);
+        if let Some(b) = load_benchmark(
+            &mut c,
+            form,
+            bench,
+            targets,
+            (components, BTreeSet::new()),
+            vars,
+            errors_before,
+        ) {
+            benchmarks.insert(bench.clone(), b);
+        }
+    }
+    let origin = c.source.describe();
+    finish(
+        c,
+        Catalog {
+            form: CfgForm::KubeBench,
+            version_mapping,
+            version_aliases,
+            version_from: Vec::new(),
+            distributions: Vec::new(),
+            targets,
+            benchmarks,
+            origin,
+        },
+    )
+}
+
+/// The project's components of a benchmark: the global ones with the
+/// benchmark folder's config.yaml overrides.
+fn project_components(
     c: &mut Collector,
     bench: &str,
-    target_names: &[String],
     global: &BTreeMap<String, RawComponent>,
     config_text: &str,
-) -> Option<Benchmark> {
-    let errors_before = c.errors.len();
+) -> (BTreeMap<String, Component>, BTreeSet<String>) {
     let mut raw_components = global.clone();
     let mut component_file = ("config.yaml".to_string(), config_text.to_string());
     let overrides_rel = format!("{bench}/config.yaml");
@@ -781,11 +1019,55 @@ fn load_benchmark(
             }
         }
     }
-    let known = KnownComponents {
-        valid: &components,
-        broken: &broken,
-    };
+    (components, broken)
+}
 
+/// Where a key the mirror does not know sits, for the error message.
+fn describe_unknown(path: &[String]) -> (Option<(usize, usize)>, String) {
+    let key = path.last().cloned().unwrap_or_default();
+    let idx = |i: usize| path.get(i).and_then(|s| s.parse::<usize>().ok());
+    let check = match (
+        path.first().map(String::as_str),
+        path.get(2).map(String::as_str),
+    ) {
+        (Some("groups"), Some("checks")) => idx(1).zip(idx(3)),
+        _ => None,
+    };
+    let place = match (path.get(4).map(String::as_str), path.len()) {
+        (Some("tests"), 6) => " in tests".to_string(),
+        (Some("tests"), 8) => format!(" in test item {}", idx(6).map_or(0, |n| n + 1)),
+        (Some("tests"), 9) => format!(
+            " in the compare of test item {}",
+            idx(6).map_or(0, |n| n + 1)
+        ),
+        _ if check.is_none() && path.len() == 3 => " in a group".to_string(),
+        _ => String::new(),
+    };
+    (check, format!("unknown key `{key}`{place}"))
+}
+
+/// The line of `key:` at or after `from` (1-based), before the next check.
+fn key_line_after(text: &str, from: usize, key: &str) -> Option<usize> {
+    let needle = format!("{key}:");
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .take_while(|(i, l)| *i + 1 == from || id_on_line(l).is_none())
+        .find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches('-').trim_start();
+            t.starts_with(&needle)
+        })
+        .map(|(i, _)| i + 1)
+}
+
+fn load_controls(
+    c: &mut Collector,
+    form: CfgForm,
+    bench: &str,
+    target_names: &[String],
+    known: &KnownComponents,
+    variables: &BTreeMap<String, Vec<ShellVariable>>,
+) -> Vec<Controls> {
     let mut controls = Vec::new();
     let mut seen_ids: HashMap<String, Location> = HashMap::new();
     let controls_loaded = c.wants_controls(bench);
@@ -793,10 +1075,14 @@ fn load_benchmark(
         let rel = format!("{bench}/{target}.yaml");
         let read = match c.parsed.remove(&rel) {
             Some(r) => r,
-            None => c
-                .source
-                .read(&rel)
-                .map(|t| t.map(|text| (text.clone(), yaml::from_str::<RawControls>(&text)))),
+            None => c.source.read(&rel).map(|t| {
+                t.map(|text| {
+                    (
+                        text.clone(),
+                        yaml::from_str_with_unknown::<RawControls>(&text),
+                    )
+                })
+            }),
         };
         let (text, parsed) = match read {
             Ok(Some(pair)) => pair,
@@ -805,7 +1091,7 @@ fn load_benchmark(
             Ok(None) => {
                 c.push(
                     "config.yaml",
-                    entry_line(config_text, "target_mapping", bench),
+                    entry_line(&c.config_text, "target_mapping", bench),
                     None,
                     format!("target_mapping lists target {target} for {bench}, but {rel} does not exist"),
                 );
@@ -816,14 +1102,31 @@ fn load_benchmark(
                 continue;
             }
         };
-        let raw = match parsed {
-            Ok(raw) => raw,
+        let (raw, unknown) = match parsed {
+            Ok(pair) => pair,
             Err(e) => {
                 c.push_yaml_error(&rel, &text, e);
                 continue;
             }
         };
         let mut lines = IdLines::of(&text);
+        if form == CfgForm::Project {
+            for path in &unknown {
+                let (check, message) = describe_unknown(path);
+                let check_id = check.and_then(|(g, i)| {
+                    raw.groups
+                        .get(g)
+                        .and_then(|grp| grp.checks.get(i))
+                        .map(|ch| ch.id.clone())
+                });
+                let check_line = check_id.as_ref().and_then(|id| lines.first(id));
+                let key = path.last().map(String::as_str).unwrap_or_default();
+                let line = check_line
+                    .and_then(|l| key_line_after(&text, l, key))
+                    .or(check_line);
+                c.push(&rel, line, check_id.as_deref(), message);
+            }
+        }
         if raw.target != *target {
             c.push(
                 &rel,
@@ -835,7 +1138,9 @@ fn load_benchmark(
                 ),
             );
         }
-        if let Some(v) = &raw.version {
+        // kube-bench does not compare the two (its microk8s folder reuses
+        // another benchmark's files).
+        if let (Some(v), CfgForm::Project) = (&raw.version, form) {
             if v != bench {
                 c.push(
                     &rel,
@@ -848,10 +1153,12 @@ fn load_benchmark(
         let mut groups = Vec::new();
         for g in raw.groups {
             let group_line = lines.next(&g.id);
-            let skip = match g.kind.as_deref() {
-                None | Some("") => false,
-                Some("skip") => true,
-                Some(other) => {
+            let skip = match (g.kind.as_deref(), form) {
+                (None | Some(""), _) => false,
+                (Some("skip"), _) => true,
+                // kube-bench skips a group only for exactly "skip".
+                (Some(_), CfgForm::KubeBench) => false,
+                (Some(other), CfgForm::Project) => {
                     c.push(
                         &rel,
                         group_line,
@@ -867,7 +1174,9 @@ fn load_benchmark(
                     file: c.source.display_path(&rel),
                     line: lines.next(&rc.id),
                 };
-                if let Some(prev) = seen_ids.get(&rc.id) {
+                // kube-bench does not require unique IDs (its STIG folder
+                // repeats some across targets).
+                if let (Some(prev), CfgForm::Project) = (seen_ids.get(&rc.id), form) {
                     c.push(
                         &rel,
                         location.line,
@@ -877,7 +1186,13 @@ fn load_benchmark(
                     continue;
                 }
                 seen_ids.insert(rc.id.clone(), location.clone());
-                if let Some(check) = convert_check(c, &rel, location, rc, &known) {
+                let check = match (form, &rc.audit) {
+                    (CfgForm::KubeBench, _) | (_, Some(RawAuditSpec::Shell(_))) => {
+                        convert_shell_check(c, form, &rel, location, rc)
+                    }
+                    _ => convert_check(c, &rel, location, rc, known),
+                };
+                if let Some(check) = check {
                     checks.push(check);
                 }
             }
@@ -890,19 +1205,18 @@ fn load_benchmark(
         }
         controls.push(Controls {
             id: raw.id,
-            version: raw.version.unwrap_or_else(|| bench.to_string()),
+            version: raw.version.unwrap_or_else(|| match form {
+                CfgForm::Project => bench.to_string(),
+                CfgForm::KubeBench => String::new(),
+            }),
             text: raw.text,
             target: target.clone(),
             groups,
             file: c.source.display_path(&rel),
+            variables: variables.get(target).cloned().unwrap_or_default(),
         });
     }
-    (c.errors.len() == errors_before).then(|| Benchmark {
-        name: bench.to_string(),
-        controls,
-        controls_loaded,
-        components,
-    })
+    controls
 }
 
 fn parse_query(
@@ -1288,6 +1602,19 @@ fn convert_check(
             AbsentVerdict::Info
         }
     };
+    for (key, present) in [
+        ("audit_config", raw.audit_config.is_some()),
+        ("audit_env", raw.audit_env.is_some()),
+        ("use_multiple_values", raw.use_multiple_values.is_some()),
+        ("disableenvtesting", raw.disableenvtesting.is_some()),
+    ] {
+        if present {
+            err(
+                c,
+                format!("{key} applies to a shell audit (a string audit)"),
+            );
+        }
+    }
     let applies_when = match raw
         .applies_when
         .as_ref()
@@ -1302,8 +1629,11 @@ fn convert_check(
     };
     let audit = match &raw.audit {
         None => None,
-        Some(a) if known.names_broken(a) => None,
-        Some(a) => {
+        Some(RawAuditSpec::Shell(_)) => {
+            unreachable!("checks with a shell audit are converted by convert_shell_check")
+        }
+        Some(RawAuditSpec::Typed(a)) if known.names_broken(a) => None,
+        Some(RawAuditSpec::Typed(a)) => {
             let forms = [a.settings.is_some(), a.file.is_some(), a.document.is_some()]
                 .iter()
                 .filter(|b| **b)
@@ -1460,6 +1790,164 @@ fn convert_check(
     })
 }
 
+/// The compare ops kube-bench knows, for shell audits in the project's form
+/// (kube-bench's own form accepts any op, as kube-bench does: an unknown
+/// op is a test that fails).
+const SHELL_OPS: [&str; 11] = [
+    "eq",
+    "noteq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "has",
+    "nothave",
+    "regex",
+    "valid_elements",
+    "bitmask",
+];
+
+/// A check whose audit is a shell command (every check of a cfg in
+/// kube-bench's form, and string audits in the project's form).
+fn convert_shell_check(
+    c: &mut Collector,
+    form: CfgForm,
+    rel: &str,
+    location: Location,
+    raw: RawCheck,
+) -> Option<Check> {
+    let before = c.errors.len();
+    let line = location.line;
+    let id = raw.id.clone();
+    let err = |c: &mut Collector, msg: String| c.push(rel, line, Some(&id), msg);
+    let strict = form == CfgForm::Project;
+
+    if c.builtin {
+        err(
+            c,
+            "the built-in cfg must not contain a shell audit: its checks are typed and never start a process"
+                .to_string(),
+        );
+    }
+    let check_type = raw.kind.clone().unwrap_or_default();
+    let kind = match check_type.as_str() {
+        "manual" => CheckKind::Manual,
+        "skip" => CheckKind::Skip,
+        "" => CheckKind::Audited,
+        other => {
+            if strict {
+                err(c, format!("type {other:?} is not manual or skip"));
+            }
+            CheckKind::Audited
+        }
+    };
+    let boolean = |c: &mut Collector, key: &str, v: &Option<String>, default: bool| match v {
+        None => default,
+        Some(s) => parse_bool(s).unwrap_or_else(|| {
+            c.push(
+                rel,
+                line,
+                Some(&id),
+                format!("{key} must be true or false, not {s:?}"),
+            );
+            default
+        }),
+    };
+    let scored = boolean(c, "scored", &raw.scored, false);
+    let use_multiple_values = boolean(c, "use_multiple_values", &raw.use_multiple_values, false);
+    let disable_env_testing = boolean(c, "disableenvtesting", &raw.disableenvtesting, false);
+    let audit = match raw.audit {
+        Some(RawAuditSpec::Shell(s)) => s,
+        Some(RawAuditSpec::Typed(_)) => {
+            err(
+                c,
+                "a typed audit (a mapping) is not part of kube-bench's cfg form; write the audit as a shell command"
+                    .to_string(),
+            );
+            String::new()
+        }
+        None => String::new(),
+    };
+    if strict && (raw.if_absent.is_some() || raw.applies_when.is_some()) {
+        err(
+            c,
+            "if_absent and applies_when apply to typed audits".to_string(),
+        );
+    }
+    let tests = raw.tests.map(|t| {
+        let bin_op = t.bin_op.unwrap_or_default();
+        if strict && !matches!(bin_op.as_str(), "" | "and" | "or") {
+            err(c, format!("bin_op {bin_op:?} is not and / or"));
+        }
+        let mut items = Vec::new();
+        for (n, ri) in t.test_items.into_iter().enumerate() {
+            let n = n + 1;
+            if strict && (ri.key.is_some() || ri.stat.is_some()) {
+                err(
+                    c,
+                    format!("test item {n}: key and stat apply to typed audits"),
+                );
+            }
+            let set = boolean(c, &format!("test item {n}: set"), &ri.set, true);
+            let (op, value) = match ri.compare {
+                Some(cmp) => (cmp.op, cmp.value.unwrap_or_default()),
+                None => (String::new(), String::new()),
+            };
+            if strict && !op.is_empty() && !SHELL_OPS.contains(&op.as_str()) {
+                err(
+                    c,
+                    format!(
+                        "test item {n}: unknown compare op {op:?} for a shell audit (known: {})",
+                        SHELL_OPS.join(", ")
+                    ),
+                );
+            }
+            // kube-bench compiles the regex when the test runs and stops
+            // with a panic when it does not compile; say so before running.
+            if op == "regex" {
+                if let Err(e) = Regex::new(&value) {
+                    err(
+                        c,
+                        format!("test item {n}: regex {value:?} does not compile: {e}"),
+                    );
+                }
+            }
+            items.push(ShellItem {
+                flag: ri.flag.unwrap_or_default(),
+                path: ri.path.unwrap_or_default(),
+                env: ri.env.unwrap_or_default(),
+                set,
+                op,
+                value,
+            });
+        }
+        ShellTests { bin_op, items }
+    });
+    (c.errors.len() == before).then(|| Check {
+        id: raw.id,
+        text: raw.text,
+        kind,
+        audit: Some(Audit::Shell(ShellAudit {
+            audit,
+            audit_config: raw.audit_config.unwrap_or_default(),
+            audit_env: raw.audit_env.unwrap_or_default(),
+            use_multiple_values,
+            disable_env_testing,
+            check_type,
+            tests,
+        })),
+        tests: Tests {
+            bin_op: BinOp::And,
+            items: Vec::new(),
+        },
+        remediation: raw.remediation.unwrap_or_default(),
+        scored,
+        if_absent: AbsentVerdict::Info,
+        applies_when: None,
+        location,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1594,6 +2082,83 @@ distributions:\n  dist:\n    title: Dist\n    detect: {paths: [/var/lib/dist]}\n
             "{}",
             errs
         );
+    }
+
+    #[test]
+    fn a_string_audit_is_a_shell_check_but_never_in_the_built_in_cfg() {
+        let text = format!("{HEAD}      - id: 1.1.1\n        text: x\n        audit: \"ps -ef | grep kube-apiserver\"\n        tests:\n          test_items:\n            - flag: --profiling\n              compare: {{op: eq, value: false}}\n        scored: true\n");
+        let cat = load_with(&text).unwrap_or_else(|e| panic!("{e}"));
+        let check = cat.benchmark("b").unwrap().checks().next().unwrap();
+        let Some(Audit::Shell(shell)) = &check.audit else {
+            panic!("{:?}", check.audit)
+        };
+        assert_eq!(shell.audit, "ps -ef | grep kube-apiserver");
+        let items = &shell.tests.as_ref().unwrap().items;
+        assert_eq!(
+            (items[0].op.as_str(), items[0].value.as_str()),
+            ("eq", "false")
+        );
+
+        let dir = write_cfg(&[("config.yaml", CONFIG), ("b/master.yaml", &text)]);
+        let errs = load_as(&CfgSource::Dir(dir.path().to_path_buf()), None, true).unwrap_err();
+        assert!(
+            errs.0[0].to_string().contains(
+                "master.yaml:10: check 1.1.1: the built-in cfg must not contain a shell audit"
+            ),
+            "{errs}"
+        );
+    }
+
+    #[test]
+    fn shell_only_keys_are_refused_on_typed_checks_and_unknown_keys_everywhere() {
+        let text = format!("{HEAD}      - id: 1.1.1\n        text: x\n        audit: {{settings: apiserver}}\n        audit_config: cat /x\n        tests:\n          scored: true\n          test_items:\n            - flag: --a\n              colour: red\n        scored: true\n");
+        let errs = load_with(&text).unwrap_err();
+        let msgs: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(":15: check 1.1.1: unknown key `scored` in tests")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(":18: check 1.1.1: unknown key `colour` in test item 1")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("audit_config applies to a shell audit")),
+            "{msgs:#?}"
+        );
+    }
+
+    #[test]
+    fn kube_bench_form_is_lenient_where_kube_bench_is() {
+        let config = "master:\n  components: [apiserver]\n  apiserver:\n    bins: [kube-apiserver]\n    confs: [/etc/kubernetes/manifests/kube-apiserver.yaml]\nversion_mapping:\n  \"1.30\": b\n  ocp-4.0: b\ntarget_mapping:\n  b: [master]\n";
+        let master = "controls:\nversion: other\nid: 1\ntext: t\ntype: master\ngroups:\n  - id: 1.1\n    text: g\n    type: automated\n    checks:\n      - id: 1.1.1\n        text: x\n        audit: stat -c %a $apiserverconf\n        type: automated\n        tests:\n          remediation: misplaced\n          bin_op: xor\n          test_items:\n            - flag: \"600\"\n              compare: {op: noteqx, value: 1}\n        labels: [ignored]\n      - id: 1.1.2\n        text: y\n        type: manual\n";
+        let dir = write_cfg(&[("config.yaml", config), ("b/master.yaml", master)]);
+        let cat = load_catalog(&CfgSource::Dir(dir.path().to_path_buf()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cat.form, CfgForm::KubeBench);
+        assert_eq!(
+            cat.version_aliases,
+            vec![("ocp-4.0".to_string(), "b".to_string())]
+        );
+        let b = cat.benchmark("b").unwrap();
+        let ctl = b.controls_for("master").unwrap();
+        assert_eq!(ctl.version, "other");
+        assert_eq!(ctl.variables[0].name, "apiserverbin");
+        assert!(ctl.variables.iter().any(|v| v.name == "apiserverconf"));
+        let checks: Vec<&Check> = b.checks().collect();
+        let Some(Audit::Shell(first)) = &checks[0].audit else {
+            panic!()
+        };
+        assert_eq!(first.check_type, "automated");
+        assert_eq!(first.tests.as_ref().unwrap().bin_op, "xor");
+        assert!(!checks[0].scored, "scored defaults to false");
+        assert_eq!(checks[1].kind, CheckKind::Manual);
+        assert!(matches!(&checks[1].audit, Some(Audit::Shell(s)) if s.tests.is_none()));
+        assert_eq!(cat.targets[0].detect, vec!["apiserver"]);
+        assert!(b.components["apiserver"].bins == vec![vec!["kube-apiserver".to_string()]]);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Validated cfg model: what a benchmark, a check, a test and a component
 //! definition mean once the YAML has been checked. Built only by `load`.
 
+pub use super::shell::{
+    ShellAudit, ShellItem, ShellTests, ShellVariable, VariableSource, FILE_KINDS,
+};
 use crate::jsonpath::JsonPath;
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -171,9 +174,13 @@ pub enum FileRef {
 
 #[derive(Debug, Clone)]
 pub enum Audit {
-    Settings { component: String },
+    Settings {
+        component: String,
+    },
     File(FileRef),
     Document(FileRef),
+    /// A shell command whose output the test items read (kube-bench's form).
+    Shell(ShellAudit),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +327,9 @@ pub struct Controls {
     pub target: String,
     pub groups: Vec<Group>,
     pub file: String,
+    /// The `$apiserverbin`-style variables shell audits of this target may
+    /// use, in the order they are substituted (kube-bench's cfg only).
+    pub variables: Vec<ShellVariable>,
 }
 
 #[derive(Debug, Clone)]
@@ -353,6 +363,16 @@ pub struct TargetRule {
     pub detect: Vec<String>,
 }
 
+/// Which form a cfg directory is written in, decided by its config.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CfgForm {
+    /// The project's own: typed audits, strict keys.
+    Project,
+    /// kube-bench's: shell audits, per-target component sections, unknown
+    /// keys ignored as kube-bench's decoder ignores them.
+    KubeBench,
+}
+
 /// Where a distribution's Kubernetes version can be read.
 #[derive(Debug, Clone)]
 pub enum VersionSource {
@@ -384,8 +404,12 @@ pub struct Distribution {
 /// Everything the cfg directory defines.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    pub form: CfgForm,
     /// Upstream Kubernetes; sorted by version.
     pub version_mapping: Vec<(KubeVersion, String)>,
+    /// version_mapping keys that are not Kubernetes versions
+    /// (`ocp-3.10`, `gke-1.0`): `--version` accepts them as written.
+    pub version_aliases: Vec<(String, String)>,
     /// Version sources for a distribution that names none.
     pub version_from: Vec<VersionSource>,
     /// In the order of config.yaml's keys (sorted by name).

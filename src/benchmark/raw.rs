@@ -1,9 +1,18 @@
 //! Raw serde mirror of the cfg YAML files. These structs follow the files
-//! exactly (unknown keys are errors) and hold text; `load` turns them into the
-//! validated model. Nothing here interprets a value.
+//! and hold text; `load` turns them into the validated model. Nothing here
+//! interprets a value.
+//!
+//! The controls files (targets, groups, checks, tests) share one mirror for
+//! both cfg forms: the project's own and kube-bench's. Keys they do not
+//! know are reported by the parser (`yaml::from_str_with_unknown`) and the
+//! loader decides: an error in the project's form, ignored in kube-bench's,
+//! as kube-bench's YAML decoder ignores them. `config.yaml` has one mirror
+//! per form (`RawConfig` here; kube-bench's is read by `kube_bench`).
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,11 +167,10 @@ pub struct RawBenchmarkConfig {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawControls {
     /// kube-bench files start with an empty `controls:` key; it carries nothing.
     #[serde(default, rename = "controls")]
-    pub _controls: Option<String>,
+    pub _controls: Option<IgnoredAny>,
     pub version: Option<String>,
     pub id: String,
     pub text: String,
@@ -173,7 +181,6 @@ pub struct RawControls {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawGroup {
     pub id: String,
     pub text: String,
@@ -184,13 +191,23 @@ pub struct RawGroup {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawCheck {
     pub id: String,
     pub text: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    pub audit: Option<RawAudit>,
+    pub audit: Option<RawAuditSpec>,
+    /// Shell audits only: a command whose output `path` items read when
+    /// the `audit` output does not name the flag (kube-bench's form).
+    pub audit_config: Option<String>,
+    /// Shell audits only: a command printing `NAME=value` lines for `env`
+    /// items; generated from the component's binary when absent.
+    pub audit_env: Option<String>,
+    /// Shell audits only: evaluate every line of the output on its own.
+    pub use_multiple_values: Option<String>,
+    /// Shell audits only: do not generate an `audit_env` command
+    /// (kube-bench's `DisableEnvTesting`, spelled as its decoder reads it).
+    pub disableenvtesting: Option<String>,
     pub tests: Option<RawTests>,
     pub remediation: Option<String>,
     pub scored: Option<String>,
@@ -210,6 +227,34 @@ pub struct RawCondition {
     pub key: Option<String>,
     pub set: Option<String>,
     pub compare: Option<RawCompare>,
+}
+
+/// `audit:` is either a shell command (a string, kube-bench's form) or a
+/// typed audit (a mapping, the project's form).
+#[derive(Debug)]
+pub enum RawAuditSpec {
+    Shell(String),
+    Typed(Box<RawAudit>),
+}
+
+impl<'de> Deserialize<'de> for RawAuditSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AuditVisitor;
+        impl<'de> Visitor<'de> for AuditVisitor {
+            type Value = RawAuditSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a shell command (a string) or a typed audit (a mapping)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawAuditSpec, E> {
+                Ok(RawAuditSpec::Shell(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawAuditSpec, A::Error> {
+                RawAudit::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|a| RawAuditSpec::Typed(Box::new(a)))
+            }
+        }
+        deserializer.deserialize_any(AuditVisitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,7 +279,6 @@ pub struct RawFileRef {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawTests {
     pub bin_op: Option<String>,
     #[serde(default)]
@@ -242,7 +286,6 @@ pub struct RawTests {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawTestItem {
     pub flag: Option<String>,
     pub path: Option<String>,
@@ -254,8 +297,8 @@ pub struct RawTestItem {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawCompare {
+    #[serde(default)]
     pub op: String,
     pub value: Option<String>,
 }

@@ -2,13 +2,15 @@
 //! open the host, detect the benchmark and targets, evaluate, report. Turns
 //! every failure into a message and an exit status; never panics on input.
 
-use crate::benchmark::{load_catalog, load_catalog_for, CfgSource};
-use crate::collect::{Host, LiveHost, NodeFacts, SnapshotHost};
+use crate::benchmark::{load_catalog, load_catalog_for, CfgForm, CfgSource};
+use crate::collect::{
+    Host, LiveHost, LiveShell, NodeFacts, RefusingShell, ShellRunner, SnapshotHost,
+};
 use crate::detect::{self, Requested, TargetChoice};
 use crate::evaluate::{self, Selection};
 use crate::report::{self, RunReport, TextOptions};
 use anyhow::{anyhow, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -69,10 +71,12 @@ pub struct GlobalArgs {
     /// gke, aks, kubeadm); skips distribution detection.
     #[arg(long, global = true, conflicts_with = "benchmark")]
     pub distribution: Option<String>,
-    /// Kubernetes version (major.minor) whose benchmark to run; skips detection.
+    /// Kubernetes version (major.minor) whose benchmark to run, or a platform
+    /// name a kube-bench cfg maps (ocp-3.10, gke-1.0); skips detection.
     #[arg(long, global = true)]
     pub version: Option<String>,
-    /// cfg directory to use instead of the built-in one.
+    /// cfg directory to use instead of the built-in one: in the project's
+    /// form or kube-bench's, unmodified (docs/kube-bench-compat.md).
     #[arg(long, global = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
     /// Where the node's filesystem is mounted (e.g. /host in a pod).
@@ -81,8 +85,8 @@ pub struct GlobalArgs {
     /// Audit a captured node snapshot folder instead of the live node.
     #[arg(long, global = true, value_name = "DIR", conflicts_with = "host_root")]
     pub snapshot: Option<PathBuf>,
-    /// Only these checks (comma-separated IDs).
-    #[arg(long, global = true, value_delimiter = ',')]
+    /// Only these checks (comma-separated IDs); not with --group.
+    #[arg(long, global = true, value_delimiter = ',', conflicts_with = "group")]
     pub check: Vec<String>,
     /// Only these groups (comma-separated IDs).
     #[arg(long, global = true, value_delimiter = ',')]
@@ -90,18 +94,34 @@ pub struct GlobalArgs {
     /// Report these checks or groups INFO without running them.
     #[arg(long, global = true, value_delimiter = ',')]
     pub skip: Vec<String>,
-    /// Only scored checks.
-    #[arg(long, global = true)]
+    /// Run the scored checks (--scored=false leaves them out).
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_value_t = true, default_missing_value = "true", action = ArgAction::Set)]
     pub scored: bool,
-    /// Only unscored checks.
-    #[arg(long, global = true)]
+    /// Run the unscored checks (--unscored=false leaves them out).
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_value_t = true, default_missing_value = "true", action = ArgAction::Set)]
     pub unscored: bool,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print JUnit XML instead of text (one testsuite per target).
+    #[arg(long, global = true)]
+    pub junit: bool,
+    /// Never run a shell command: each check with a shell audit (kube-bench's
+    /// cfg) is WARN with the reason instead.
+    #[arg(long, global = true)]
+    pub no_exec: bool,
+    /// Time limit for one shell audit command, in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub audit_timeout: u64,
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(long, global = true, value_name = "FILE")]
     pub outputfile: Option<PathBuf>,
+    /// Leave out the results section.
+    #[arg(long, global = true)]
+    pub noresults: bool,
     /// Leave out the remediations section.
     #[arg(long, global = true)]
     pub noremediations: bool,
@@ -122,6 +142,9 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+/// Why a shell audit did not run under `--no-exec`.
+const NO_EXEC_REASON: &str = "--no-exec refuses to run shell commands";
+
 /// An error that ends the run with exit status 2.
 #[derive(Debug)]
 pub struct UsageError(pub String);
@@ -138,11 +161,49 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow!(UsageError(msg.into()))
 }
 
-fn open_host(g: &GlobalArgs) -> Result<Box<dyn Host>> {
-    if let Some(dir) = &g.snapshot {
-        return Ok(Box::new(SnapshotHost::open(dir).map_err(usage)?));
+/// The node to audit, and how its shell audits run.
+enum OpenedHost {
+    Live(LiveHost, Box<dyn ShellRunner>),
+    Snapshot(Box<SnapshotHost>),
+}
+
+impl OpenedHost {
+    fn host(&self) -> &dyn Host {
+        match self {
+            OpenedHost::Live(h, _) => h,
+            OpenedHost::Snapshot(h) => h.as_ref(),
+        }
     }
-    Ok(Box::new(LiveHost::new(&g.host_root).map_err(usage)?))
+
+    fn shell(&self) -> &dyn ShellRunner {
+        match self {
+            OpenedHost::Live(_, s) => s.as_ref(),
+            OpenedHost::Snapshot(h) => h.as_ref(),
+        }
+    }
+}
+
+fn open_host(g: &GlobalArgs) -> Result<OpenedHost> {
+    if let Some(dir) = &g.snapshot {
+        let host = SnapshotHost::open(dir).map_err(usage)?;
+        return Ok(OpenedHost::Snapshot(Box::new(host)));
+    }
+    let host = LiveHost::new(&g.host_root).map_err(usage)?;
+    let at_root = std::fs::canonicalize(&g.host_root).is_ok_and(|p| p == std::path::Path::new("/"));
+    let shell: Box<dyn ShellRunner> = if !at_root {
+        // A shell command reads the filesystem kubecis runs in, not the one
+        // under --host-root: running it would audit the wrong node.
+        Box::new(RefusingShell(format!(
+            "shell audits read the machine kubecis runs on, and --host-root {} points elsewhere (mount the host's paths at the same paths and run without --host-root)",
+            g.host_root.display()
+        )))
+    } else {
+        Box::new(LiveShell {
+            timeout: std::time::Duration::from_secs(g.audit_timeout),
+            ..LiveShell::default()
+        })
+    };
+    Ok(OpenedHost::Live(host, shell))
 }
 
 fn use_color(g: &GlobalArgs) -> bool {
@@ -152,6 +213,7 @@ fn use_color(g: &GlobalArgs) -> bool {
         ColorChoice::Auto => {
             g.outputfile.is_none()
                 && !g.json
+                && !g.junit
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
@@ -228,7 +290,8 @@ fn check_arguments(g: &GlobalArgs) -> Result<()> {
         ("--group", &g.group, "group ID"),
         ("--skip", &g.skip, "check or group ID"),
     ] {
-        for id in ids {
+        // Spaces around an ID are dropped, as kube-bench does ("1.1.1, 4.2.1").
+        for id in ids.iter().map(|i| i.trim()) {
             if id.is_empty() {
                 return Err(usage(format!(
                     "{flag}: an empty ID (a stray comma?); give {what}s such as 1.2.15"
@@ -290,14 +353,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         None => None,
     };
     let report = audit(g, targets_requested.as_deref(), true)?;
-    let text = if g.json {
-        let mut s =
-            serde_json::to_string(&report::json::render(&report)).context("encoding JSON")?;
-        s.push('\n');
-        s
+    let text = if g.junit {
+        report::junit::render(&report)
+    } else if g.json {
+        report::json::to_text(&report, g.nototals).context("encoding JSON")?
     } else {
         let opts = TextOptions {
             color: use_color(g),
+            no_results: g.noresults,
             no_remediations: g.noremediations,
             no_summary: g.nosummary,
             no_totals: g.nototals,
@@ -325,27 +388,45 @@ pub fn audit(
     // them); then the chosen benchmark's controls files.
     let catalog =
         load_catalog_for(&source, &[]).map_err(|e| usage(e.to_string().trim_end().to_string()))?;
-    let host = open_host(g)?;
+    let opened = open_host(g)?;
+    let host = opened.host();
 
     // Detection reads the node with the upstream components (the newest
     // benchmark that belongs to no distribution); checks then use the chosen
-    // benchmark's components.
-    let probe_bench = catalog
+    // benchmark's components. A kube-bench cfg does not say where static pod
+    // manifests are or how to read versions, so its version is found with the
+    // built-in cfg's definitions and mapped with its own table.
+    let builtin;
+    let probe_catalog = if catalog.form == CfgForm::KubeBench {
+        builtin = load_catalog_for(&CfgSource::Embedded, &[])
+            .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
+        &builtin
+    } else {
+        &catalog
+    };
+    if catalog.benchmarks.is_empty() {
+        return Err(usage("the cfg defines no benchmark"));
+    }
+    let probe_bench = probe_catalog
         .benchmarks
         .values()
         .rev()
-        .find(|b| catalog.distribution_of(&b.name).is_none())
-        .or_else(|| catalog.benchmarks.values().next_back())
+        .find(|b| probe_catalog.distribution_of(&b.name).is_none())
+        .or_else(|| probe_catalog.benchmarks.values().next_back())
         .ok_or_else(|| usage("the cfg defines no benchmark"))?;
-    let probe_facts = NodeFacts::new(host.as_ref(), &probe_bench.components);
+    let probe_facts = NodeFacts::new(host, &probe_bench.components);
     let requested = Requested {
         benchmark: g.benchmark.clone(),
         version: g.version.clone(),
         distribution: g.distribution.clone(),
     };
-    let detection =
-        detect::detect_benchmark(&catalog, &probe_facts, &catalog.version_from, &requested)
-            .map_err(|e| usage(e.0))?;
+    let detection = detect::detect_benchmark(
+        &catalog,
+        &probe_facts,
+        &probe_catalog.version_from,
+        &requested,
+    )
+    .map_err(|e| usage(e.0))?;
     let catalog = load_catalog_for(&source, std::slice::from_ref(&detection.benchmark))
         .map_err(|e| usage(e.to_string().trim_end().to_string()))?;
     let bench = catalog.benchmark(&detection.benchmark).ok_or_else(|| {
@@ -354,7 +435,9 @@ pub fn audit(
             detection.benchmark
         ))
     })?;
-    let facts = NodeFacts::new(host.as_ref(), &bench.components);
+    let refusing = RefusingShell(NO_EXEC_REASON.to_string());
+    let shell: &dyn ShellRunner = if g.no_exec { &refusing } else { opened.shell() };
+    let facts = NodeFacts::new(host, &bench.components).with_shell(shell);
 
     if explain {
         match &detection.distribution {
@@ -382,7 +465,14 @@ pub fn audit(
     }
 
     let all_targets: Vec<String> = bench.controls.iter().map(|c| c.target.clone()).collect();
-    let choices: Vec<TargetChoice> = match targets_requested {
+    // kube-bench accepts "worker" for "node", in any case.
+    let requested: Option<Vec<String>> = targets_requested.map(|list| {
+        list.iter()
+            .map(|t| t.trim().to_lowercase().replace("worker", "node"))
+            .filter(|t| !t.is_empty())
+            .collect()
+    });
+    let choices: Vec<TargetChoice> = match requested.as_deref() {
         Some(list) if !list.is_empty() => {
             for t in list {
                 if !all_targets.contains(t) {
@@ -425,9 +515,15 @@ pub fn audit(
         }
     };
 
+    let ids = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .collect()
+    };
     // Selected checks and groups must exist: a typo would otherwise select
     // nothing and report nothing.
-    for id in &g.check {
+    for id in &ids(&g.check) {
         if !bench.checks().any(|c| &c.id == id) {
             return Err(usage(format!(
                 "--check {id}: no such check in {}",
@@ -435,7 +531,7 @@ pub fn audit(
             )));
         }
     }
-    for id in &g.group {
+    for id in &ids(&g.group) {
         let known = bench
             .controls
             .iter()
@@ -450,9 +546,9 @@ pub fn audit(
     }
 
     let selection = Selection {
-        checks: g.check.clone(),
-        groups: g.group.clone(),
-        skip: g.skip.clone(),
+        checks: ids(&g.check),
+        groups: ids(&g.group),
+        skip: ids(&g.skip),
         scored: g.scored,
         unscored: g.unscored,
     };
@@ -461,11 +557,13 @@ pub fn audit(
         let Some(ctl) = bench.controls_for(&choice.target) else {
             continue;
         };
-        let result = evaluate::evaluate_controls(&facts, ctl, &selection);
-        if !result.groups.is_empty() {
-            controls.push(result);
-        }
+        // A target none of whose checks is selected still shows, empty,
+        // as in kube-bench's output.
+        controls.push(evaluate::evaluate_controls(&facts, ctl, &selection));
     }
+    // kube-bench orders targets by their numeric ID (master 1, etcd 2,
+    // controlplane 3, node 4, policies 5).
+    controls.sort_by_key(|c| c.id.trim().parse::<i64>().unwrap_or(0));
     Ok(RunReport {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: host.hostname(),

@@ -19,6 +19,8 @@ pub enum EvidenceSource {
     NotSet,
     File,
     Document,
+    /// A shell audit command (the command is in `key`).
+    ShellAudit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -251,9 +251,11 @@ impl Host for LiveHost {
     fn binary_version(&self, path: &str) -> Result<String, String> {
         // Running a node binary with --version (version detection only) and
         // journalctl (k3s command lines) are the only processes kubecis
-        // starts; both are bounded in time and output. The binary is opened
-        // inside the root and run through its descriptor, so the path cannot
-        // be swapped for one outside the root between the check and the exec.
+        // starts for the built-in cfg (a cfg with shell audits runs those
+        // through `shell::LiveShell`); both are bounded in time and output.
+        // The binary is opened inside the root and run through its
+        // descriptor, so the path cannot be swapped for one outside the root
+        // between the check and the exec.
         let binary = self
             .fs
             .open_regular_file(path)

@@ -9,10 +9,13 @@ pub mod live;
 pub mod node;
 pub mod node_text;
 pub mod rooted;
+pub mod shell;
+mod shell_facts;
 pub mod snapshot;
 
 pub use evidence::{Evidence, EvidenceSource};
 pub use host::{FileKind, FileStat, Host, ReadError};
 pub use live::LiveHost;
 pub use node::{FileSet, Lookup, NodeFacts, Presence};
+pub use shell::{LiveShell, RefusingShell, ShellError, ShellRun, ShellRunner, ShellStatus};
 pub use snapshot::SnapshotHost;

@@ -8,6 +8,7 @@ use super::accounts::Accounts;
 use super::cmdline::{map_entry, Flags};
 use super::evidence::{key_line, Evidence, EvidenceSource};
 use super::host::{FileKind, FileStat, Host, ProcessList, ReadError};
+use super::shell::{ShellError, ShellRun, ShellRunner};
 use crate::benchmark::model::{
     Component, DirFilter, FileRef, FileSource, SettingQuery, SettingsModel,
 };
@@ -191,7 +192,14 @@ pub struct NodeFacts<'h> {
     env: RefCell<HashMap<u32, EnvResult>>,
     accounts: OnceCell<Accounts>,
     static_pod_dir: OnceCell<Result<(String, String), String>>,
+    /// Runs shell audits; `None`: they cannot run (see `shell_audit`).
+    pub(super) shell: Option<&'h dyn ShellRunner>,
+    /// Each distinct command runs once per audit.
+    pub(super) shell_runs: RefCell<HashMap<String, ShellResult>>,
 }
+
+/// A shell audit's result, shared by every check running the same command.
+pub type ShellResult = Result<Rc<ShellRun>, ShellError>;
 
 pub fn component_bins_match(bins: &[String], argv: &[String]) -> bool {
     let Some(argv0) = argv.first() else {
@@ -297,7 +305,15 @@ impl<'h> NodeFacts<'h> {
             env: RefCell::new(HashMap::new()),
             accounts: OnceCell::new(),
             static_pod_dir: OnceCell::new(),
+            shell: None,
+            shell_runs: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Run shell audits with `runner`.
+    pub fn with_shell(mut self, runner: &'h dyn ShellRunner) -> NodeFacts<'h> {
+        self.shell = Some(runner);
+        self
     }
 
     pub fn host(&self) -> &dyn Host {

@@ -4,6 +4,7 @@
 
 use super::host::{FileKind, FileStat, Host, Process, ProcessList, ReadError};
 use super::rooted::RootedFs;
+use super::shell::{ShellError, ShellRun, ShellRunner, ShellStatus};
 use crate::yaml;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,6 +71,20 @@ pub struct SnapshotNode {
     pub defaults: SnapshotDefaults,
     #[serde(default)]
     pub files: BTreeMap<String, SnapshotMeta>,
+    /// Outputs of shell audits, keyed by the command as run (after
+    /// variable substitution, trimmed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shell: BTreeMap<String, SnapshotShellRun>,
+}
+
+/// A shell audit's recorded result.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotShellRun {
+    #[serde(default)]
+    pub output: String,
+    #[serde(default)]
+    pub exit_code: i32,
 }
 
 /// Largest `node.yaml` read, far above what a node with thousands of
@@ -249,6 +264,16 @@ impl SnapshotHost {
             )));
         }
         Ok(())
+    }
+}
+
+impl ShellRunner for SnapshotHost {
+    fn run(&self, script: &str) -> Result<ShellRun, ShellError> {
+        let recorded = self.node.shell.get(script).ok_or(ShellError::NotRecorded)?;
+        Ok(ShellRun {
+            output: recorded.output.clone(),
+            status: ShellStatus::Exited(recorded.exit_code),
+        })
     }
 }
 

@@ -340,6 +340,19 @@ pub fn detect_benchmark(
             notes,
         });
     }
+    if let Some(v) = &req.version {
+        // Platform names a kube-bench cfg maps (`ocp-3.10`, `gke-1.0`).
+        if let Some((_, b)) = catalog.version_aliases.iter().find(|(a, _)| a == v) {
+            return Ok(Detection {
+                distribution: None,
+                distribution_evidence: Vec::new(),
+                kubernetes_version: None,
+                source: "--version".to_string(),
+                benchmark: b.clone(),
+                notes: Vec::new(),
+            });
+        }
+    }
     let (recognised, mut notes) = detect_distribution(catalog, facts, req.distribution.as_deref())?;
     let (dist, evidence) = match recognised {
         Some(r) => (Some(r.distribution), r.evidence),

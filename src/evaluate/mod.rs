@@ -4,7 +4,9 @@
 //! verdict. Reads the node only through `NodeFacts`.
 
 pub mod compare;
+pub mod kube_jsonpath;
 pub mod outcome;
+pub mod shell;
 
 use crate::benchmark::model::{
     AbsentVerdict, Audit, BinOp, Check, CheckKind, Controls, FileRef, StatField, TestItem,
@@ -14,7 +16,7 @@ use crate::collect::{Evidence, EvidenceSource, FileStat};
 pub use outcome::*;
 
 /// Which checks to run and how, from the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Selection {
     /// Only these check IDs (empty: all).
     pub checks: Vec<String>,
@@ -22,8 +24,22 @@ pub struct Selection {
     pub groups: Vec<String>,
     /// Check or group IDs reported INFO without running.
     pub skip: Vec<String>,
+    /// Run scored checks (kube-bench's `--scored`, true unless turned off).
     pub scored: bool,
+    /// Run unscored checks (kube-bench's `--unscored`, likewise).
     pub unscored: bool,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            checks: Vec::new(),
+            groups: Vec::new(),
+            skip: Vec::new(),
+            scored: true,
+            unscored: true,
+        }
+    }
 }
 
 impl Selection {
@@ -34,11 +50,7 @@ impl Selection {
         if !self.groups.is_empty() && !self.groups.iter().any(|g| g == group_id) {
             return false;
         }
-        match (self.scored, self.unscored) {
-            (true, false) => check.scored,
-            (false, true) => !check.scored,
-            _ => true,
-        }
+        (self.scored && check.scored) || (self.unscored && !check.scored)
     }
 }
 
@@ -242,6 +254,9 @@ fn audit_outcome(facts: &NodeFacts, check: &Check, audit: &Audit) -> AuditOutcom
             .join(joiner(tests.bin_op))
     };
     match audit {
+        Audit::Shell(_) => {
+            unreachable!("evaluate_check hands shell audits to shell::evaluate_shell_check")
+        }
         Audit::Settings { component } => {
             match facts.presence(component) {
                 Presence::Absent(why) => return AuditOutcome::Absent(why),
@@ -411,6 +426,10 @@ pub fn evaluate_check(
     group_skipped: bool,
     user_skip: bool,
 ) -> CheckResult {
+    if let Some(Audit::Shell(sa)) = &check.audit {
+        let ctx = shell::ShellContext::default();
+        return shell::evaluate_shell_check(facts, check, sa, group_skipped || user_skip, &ctx);
+    }
     let kind = match check.kind {
         CheckKind::Audited => "",
         CheckKind::Manual => "manual",
@@ -424,6 +443,10 @@ pub fn evaluate_check(
         kind: kind.to_string(),
         remediation: check.remediation.clone(),
         audit: String::new(),
+        audit_env: String::new(),
+        audit_config: String::new(),
+        is_multiple: false,
+        shell: false,
         actual_value: String::new(),
         expected_result: String::new(),
         reason: String::new(),
@@ -463,6 +486,7 @@ pub fn evaluate_check(
             r.audit = match audit {
                 Audit::Settings { component } => format!("effective settings of {component}"),
                 Audit::File(f) | Audit::Document(f) => describe_ref(f),
+                Audit::Shell(s) => s.audit.clone(),
             };
         }
         AuditOutcome::Unknown(why) => {
@@ -520,6 +544,16 @@ pub fn evaluate_controls(
 ) -> ControlsResult {
     let mut summary = Summary::default();
     let mut groups = Vec::new();
+    let has_shell = controls
+        .groups
+        .iter()
+        .flat_map(|g| &g.checks)
+        .any(|c| matches!(c.audit, Some(Audit::Shell(_))));
+    let ctx = if has_shell {
+        shell::ShellContext::for_controls(facts, controls)
+    } else {
+        shell::ShellContext::default()
+    };
     for g in &controls.groups {
         let mut gsum = Summary::default();
         let mut checks = Vec::new();
@@ -528,7 +562,12 @@ pub fn evaluate_controls(
                 continue;
             }
             let user_skip = sel.skip.iter().any(|s| s == &c.id || s == &g.id);
-            let r = evaluate_check(facts, c, g.skip, user_skip);
+            let r = match &c.audit {
+                Some(Audit::Shell(sa)) => {
+                    shell::evaluate_shell_check(facts, c, sa, g.skip || user_skip, &ctx)
+                }
+                _ => evaluate_check(facts, c, g.skip, user_skip),
+            };
             gsum.add(r.status);
             checks.push(r);
         }
@@ -538,7 +577,7 @@ pub fn evaluate_controls(
         summary.merge(&gsum);
         groups.push(GroupResult {
             id: g.id.clone(),
-            text: g.text.clone(),
+            text: ctx.substitute(&g.text),
             checks,
             summary: gsum,
         });
@@ -546,7 +585,7 @@ pub fn evaluate_controls(
     ControlsResult {
         id: controls.id.clone(),
         version: controls.version.clone(),
-        text: controls.text.clone(),
+        text: ctx.substitute(&controls.text),
         target: controls.target.clone(),
         groups,
         summary,

@@ -63,8 +63,16 @@ pub struct CheckResult {
     /// "", "manual" or "skip", as kube-bench reports it.
     pub kind: String,
     pub remediation: String,
-    /// What was audited, in words.
+    /// What was audited: in words, or the shell command as run.
     pub audit: String,
+    /// Shell audits: the `audit_env` and `audit_config` commands as run.
+    pub audit_env: String,
+    pub audit_config: String,
+    /// Shell audits: `use_multiple_values`.
+    pub is_multiple: bool,
+    /// Decided by kube-bench's semantics on a shell audit's output; the
+    /// reports then follow kube-bench's output exactly for this check.
+    pub shell: bool,
     pub actual_value: String,
     pub expected_result: String,
     /// Why the verdict is what it is.

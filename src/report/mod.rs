@@ -3,6 +3,7 @@
 //! writes user-facing output.
 
 pub mod json;
+pub mod junit;
 pub mod text;
 
 use crate::detect::{Detection, TargetChoice};
@@ -34,6 +35,7 @@ impl RunReport {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
     pub color: bool,
+    pub no_results: bool,
     pub no_remediations: bool,
     pub no_summary: bool,
     pub no_totals: bool,

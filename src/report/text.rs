@@ -1,9 +1,12 @@
-//! kube-bench's text layout: `[PASS] 1.1.1 ...` per check, then
-//! `== Remediations <target> ==`, `== Summary <target> ==` and
-//! `== Summary total ==`, coloured only when asked.
+//! kube-bench's text layout, byte for byte (its cmd/common.go): `[PASS]
+//! 1.1.1 ...` per check, then `== Remediations <target> ==`, `== Summary
+//! <target> ==` and `== Summary total ==`; only the `[STATE] ` tags and
+//! the section headers coloured, when asked. `--include-test-output` adds,
+//! as kube-bench does, the actual value of each FAIL, and for typed checks
+//! kubecis's reason and evidence under each FAIL and WARN.
 
 use super::{RunReport, TextOptions};
-use crate::evaluate::{ControlsResult, Status, Summary};
+use crate::evaluate::{CheckResult, ControlsResult, Status, Summary};
 use colored::{ColoredString, Colorize};
 use std::fmt::Write;
 
@@ -20,6 +23,13 @@ fn paint(text: &str, status: Status, color: bool) -> String {
     c.to_string()
 }
 
+/// `[STATE] ` (coloured) and the message (not).
+fn state_line(out: &mut String, status: Status, message: &str, color: bool) {
+    out.push_str(&paint(&format!("[{status}] "), status, color));
+    out.push_str(message);
+    out.push('\n');
+}
+
 fn summary_block(out: &mut String, name: &str, s: &Summary, color: bool) {
     let worst = if s.fail > 0 {
         Status::Fail
@@ -28,11 +38,7 @@ fn summary_block(out: &mut String, name: &str, s: &Summary, color: bool) {
     } else {
         Status::Pass
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        paint(&format!("== Summary {name} =="), worst, color)
-    );
+    out.push_str(&paint(&format!("== Summary {name} ==\n"), worst, color));
     let _ = writeln!(
         out,
         "{} checks PASS\n{} checks FAIL\n{} checks WARN\n{} checks INFO\n",
@@ -40,84 +46,78 @@ fn summary_block(out: &mut String, name: &str, s: &Summary, color: bool) {
     );
 }
 
-fn controls_block(out: &mut String, c: &ControlsResult, opts: &TextOptions) {
-    let _ = writeln!(
-        out,
-        "{}",
-        paint(
-            &format!("[INFO] {} {}", c.id, c.text),
-            Status::Info,
-            opts.color
-        )
-    );
-    for g in &c.groups {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(
-                &format!("[INFO] {} {}", g.id, g.text),
-                Status::Info,
-                opts.color
-            )
-        );
-        for r in &g.checks {
-            let _ = writeln!(
-                out,
-                "{}",
-                paint(
-                    &format!("[{}] {} {}", r.status, r.id, r.text),
-                    r.status,
-                    opts.color
-                )
-            );
-            if opts.include_test_output && matches!(r.status, Status::Fail | Status::Warn) {
-                if !r.reason.is_empty() {
-                    let _ = writeln!(out, "\t reason: {}", r.reason);
-                }
-                for e in &r.evidence {
-                    let _ = writeln!(out, "\t evidence: {}", e.detail);
-                }
-            }
+/// Did the audit not run? kube-bench's rule for shell checks: any reason
+/// on a check that is not manual. Typed checks give a reason for every
+/// verdict, so only theirs that say the audit could not be done count.
+fn audit_did_not_run(r: &CheckResult) -> bool {
+    if r.reason.is_empty() || r.kind == "manual" {
+        return false;
+    }
+    r.shell || r.reason.starts_with("could not be audited")
+}
+
+fn test_output(out: &mut String, r: &CheckResult) {
+    if r.status == Status::Fail && !r.actual_value.is_empty() {
+        for row in r.actual_value.split('\n') {
+            let _ = writeln!(out, "\t {row}");
         }
     }
-    let _ = writeln!(out);
+    if !r.shell && matches!(r.status, Status::Fail | Status::Warn) {
+        if !r.reason.is_empty() {
+            let _ = writeln!(out, "\t reason: {}", r.reason);
+        }
+        for e in &r.evidence {
+            let _ = writeln!(out, "\t evidence: {}", e.detail);
+        }
+    }
+}
 
-    if !opts.no_remediations && (c.summary.fail > 0 || c.summary.warn > 0) {
-        let _ = writeln!(
+fn controls_block(out: &mut String, c: &ControlsResult, opts: &TextOptions) {
+    if !opts.no_results {
+        state_line(
             out,
-            "{}",
-            paint(
-                &format!("== Remediations {} ==", c.target),
-                Status::Warn,
-                opts.color
-            )
+            Status::Info,
+            &format!("{} {}", c.id, c.text),
+            opts.color,
         );
         for g in &c.groups {
+            state_line(
+                out,
+                Status::Info,
+                &format!("{} {}", g.id, g.text),
+                opts.color,
+            );
             for r in &g.checks {
-                match r.status {
-                    Status::Fail => {
-                        let _ = writeln!(out, "{} {}", r.id, r.remediation.trim_end());
-                        if !r.reason.is_empty() {
-                            let _ = writeln!(out, "Found: {}", r.reason);
-                        }
-                        let _ = writeln!(out);
-                    }
-                    Status::Warn => {
-                        if !r.reason.is_empty()
-                            && r.kind != "manual"
-                            && r.reason.starts_with("could not be audited")
-                        {
-                            let _ =
-                                writeln!(out, "{} audit test did not run: {}\n", r.id, r.reason);
-                        } else {
-                            let _ = writeln!(out, "{} {}\n", r.id, r.remediation.trim_end());
-                        }
-                    }
-                    _ => {}
+                state_line(out, r.status, &format!("{} {}", r.id, r.text), opts.color);
+                if opts.include_test_output {
+                    test_output(out, r);
                 }
             }
         }
-        let _ = writeln!(out);
+        out.push('\n');
+    }
+
+    if !opts.no_remediations && (c.summary.fail > 0 || c.summary.warn > 0) {
+        out.push_str(&paint(
+            &format!("== Remediations {} ==\n", c.target),
+            Status::Warn,
+            opts.color,
+        ));
+        for r in c.groups.iter().flat_map(|g| &g.checks) {
+            match r.status {
+                Status::Fail => {
+                    let _ = writeln!(out, "{} {}", r.id, r.remediation);
+                }
+                Status::Warn if audit_did_not_run(r) => {
+                    let _ = writeln!(out, "{} audit test did not run: {}", r.id, r.reason);
+                }
+                Status::Warn => {
+                    let _ = writeln!(out, "{} {}", r.id, r.remediation);
+                }
+                _ => {}
+            }
+        }
+        out.push('\n');
     }
 
     if !opts.no_summary {
@@ -131,7 +131,7 @@ pub fn render(report: &RunReport, opts: &TextOptions) -> String {
     for c in &report.controls {
         controls_block(&mut out, c, opts);
     }
-    if !opts.no_totals && report.controls.len() > 1 {
+    if !opts.no_totals {
         summary_block(&mut out, "total", &report.totals(), opts.color);
     }
     out

@@ -92,12 +92,15 @@ pub fn json(o: &Output) -> serde_json::Value {
 pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for c in report["Controls"].as_array().unwrap() {
-        for g in c["tests"].as_array().unwrap() {
+        // kube-bench writes `tests: null` for a target none of whose
+        // checks was selected.
+        for g in c["tests"].as_array().into_iter().flatten() {
             for r in g["results"].as_array().unwrap() {
                 out.push((
                     r["test_number"].as_str().unwrap().to_string(),
                     r["status"].as_str().unwrap().to_string(),
-                    r["reason"].as_str().unwrap().to_string(),
+                    // Left out when empty, as kube-bench leaves it out.
+                    r["reason"].as_str().unwrap_or_default().to_string(),
                 ));
             }
         }
@@ -243,7 +246,7 @@ pub fn results_by_id(
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut out = std::collections::BTreeMap::new();
     for c in report["Controls"].as_array().unwrap() {
-        for g in c["tests"].as_array().unwrap() {
+        for g in c["tests"].as_array().into_iter().flatten() {
             for r in g["results"].as_array().unwrap() {
                 out.insert(r["test_number"].as_str().unwrap().to_string(), r.clone());
             }
