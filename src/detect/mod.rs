@@ -400,12 +400,7 @@ pub fn detect_benchmark(
             Some(_) => String::new(),
             None => format!(
                 ". No distribution was recognised either (none of the markers of {} is on this node); --distribution <name> picks a platform's benchmark without a version",
-                catalog
-                    .distributions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                distribution_names(catalog)
             ),
         };
         return Err(DetectError(format!(
