@@ -41,16 +41,26 @@ impl LiveHost {
     }
 }
 
-/// Split a raw `/proc/<pid>/cmdline` into arguments. The kernel separates
-/// arguments with NUL and ends the last one with NUL; empty arguments in
-/// the middle are real and kept. Bytes that are not UTF-8 are replaced.
-pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
-    let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
-    if trimmed.is_empty() {
+/// The arguments of a raw `/proc/<pid>/cmdline`, byte for byte. The kernel
+/// ends every argument with NUL, and empty arguments are real and kept; an
+/// empty file (a kernel thread, a zombie) has none. A process that rewrote
+/// its command line may leave out the final NUL: the last argument then runs
+/// to the end.
+pub fn cmdline_args(raw: &[u8]) -> Vec<&[u8]> {
+    if raw.is_empty() {
         return Vec::new();
     }
-    trimmed
+    raw.strip_suffix(b"\0")
+        .unwrap_or(raw)
         .split(|b| *b == 0)
+        .collect()
+}
+
+/// The arguments of a raw `/proc/<pid>/cmdline` as text; bytes that are not
+/// UTF-8 are replaced, each argument on its own.
+pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
+    cmdline_args(raw)
+        .into_iter()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
 }
@@ -228,6 +238,19 @@ mod tests {
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
         assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\u{fffd}"]);
+        // One empty argument is not the same as none.
+        assert_eq!(split_cmdline(b"\0"), vec![""]);
+    }
+
+    #[test]
+    fn cmdline_args_keep_every_byte() {
+        let raw = b"etcd\0--name=\xff\xfe\0\0--x\0";
+        assert_eq!(
+            cmdline_args(raw),
+            vec![&b"etcd"[..], b"--name=\xff\xfe", b"", b"--x"]
+        );
+        // A rewritten command line without the final NUL.
+        assert_eq!(cmdline_args(b"a\0b"), vec![&b"a"[..], b"b"]);
     }
 
     #[test]
