@@ -19,20 +19,40 @@ pub struct JsonPath {
     segments: Vec<Segment>,
 }
 
+/// Prints text that parses back to the same path: a key is written plainly
+/// unless it is empty or holds a `.` or `[`, and then quoted (the parser
+/// never yields such a key holding `]`). Whitespace at either end, which
+/// parsing trims, is kept by wrapping the path in `{...}`.
 impl fmt::Display for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key_at = |i: usize| match self.segments.get(i) {
+            Some(Segment::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        let last = self.segments.len().saturating_sub(1);
+        let braces = key_at(0).is_some_and(|k| k.starts_with(char::is_whitespace))
+            || key_at(last).is_some_and(|k| k.ends_with(char::is_whitespace));
+        if braces {
+            f.write_str("{")?;
+        }
         for (i, seg) in self.segments.iter().enumerate() {
             match seg {
-                Segment::Key(k) if k.contains(['.', '[', ']']) => write!(f, "['{k}']")?,
+                Segment::Key(k) if k.is_empty() || k.contains(['.', '[']) => write!(f, "['{k}']")?,
                 Segment::Key(k) => {
                     if i > 0 {
                         f.write_str(".")?;
+                    } else if k.starts_with('$') {
+                        // A leading `$` is the root, not part of a key.
+                        f.write_str("$.")?;
                     }
                     f.write_str(k)?
                 }
                 Segment::Index(n) => write!(f, "[{n}]")?,
                 Segment::Wildcard => f.write_str("[*]")?,
             }
+        }
+        if braces {
+            f.write_str("}")?;
         }
         Ok(())
     }
@@ -206,6 +226,39 @@ mod tests {
     fn null_is_not_a_value() {
         let doc = json!({"a": null});
         assert_eq!(JsonPath::parse("a").unwrap().lookup_text(&doc), None);
+    }
+
+    #[test]
+    fn prints_paths_that_parse_back_to_themselves() {
+        // Keys holding a quote, a bracket, a dot, edge whitespace, a leading
+        // `$`, or nothing at all printed as text that named another path or
+        // did not parse.
+        for text in [
+            "['a.b'].c",
+            "a['x.y'z['w']",
+            "a.b]c",
+            "['']",
+            "[' a'].b",
+            "a['b ']",
+            "{ a.b ]\n}",
+            "$$x",
+            "['$x'][0]",
+            "a[*]['k.k'][2]",
+        ] {
+            let path = JsonPath::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let printed = path.to_string();
+            assert_eq!(
+                JsonPath::parse(&printed).as_ref(),
+                Ok(&path),
+                "{text:?} printed as {printed:?}"
+            );
+        }
+        assert_eq!(
+            JsonPath::parse("{.authentication.anonymous.enabled}")
+                .unwrap()
+                .to_string(),
+            "authentication.anonymous.enabled"
+        );
     }
 
     #[test]
