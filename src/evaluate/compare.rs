@@ -46,6 +46,17 @@ fn parse_duration(t: &str) -> Option<f64> {
     Some(if neg { -total } else { total })
 }
 
+/// How `actual` orders against `expected` as numbers: integers exactly (as
+/// kube-bench compares them after `strconv.Atoi`; a float loses the last
+/// digits past 2^53), anything else as a float or a duration in seconds.
+fn numeric_order(actual: &str, expected: &str) -> Option<std::cmp::Ordering> {
+    let integer = |t: &str| t.trim().parse::<i128>().ok();
+    if let (Some(a), Some(e)) = (integer(actual), integer(expected)) {
+        return Some(a.cmp(&e));
+    }
+    parse_number(actual)?.partial_cmp(&parse_number(expected)?)
+}
+
 fn octal(text: &str) -> Option<u32> {
     u32::from_str_radix(text.trim(), 8).ok()
 }
@@ -57,14 +68,14 @@ pub fn holds(cmp: &Compare, actual: &str) -> bool {
         CompareOp::Eq => equal(actual, expected),
         CompareOp::NotEq => !equal(actual, expected),
         CompareOp::Gt | CompareOp::Gte | CompareOp::Lt | CompareOp::Lte => {
-            let (Some(a), Some(e)) = (parse_number(actual), parse_number(expected)) else {
+            let Some(order) = numeric_order(actual, expected) else {
                 return false;
             };
             match cmp.op {
-                CompareOp::Gt => a > e,
-                CompareOp::Gte => a >= e,
-                CompareOp::Lt => a < e,
-                _ => a <= e,
+                CompareOp::Gt => order.is_gt(),
+                CompareOp::Gte => order.is_ge(),
+                CompareOp::Lt => order.is_lt(),
+                _ => order.is_le(),
             }
         }
         CompareOp::Has => actual.contains(expected),
@@ -234,5 +245,18 @@ mod tests {
         assert_eq!(parse_number("-1"), Some(-1.0));
         assert_eq!(parse_number("10x"), None);
         assert_eq!(parse_number(""), None);
+    }
+
+    #[test]
+    fn large_integers_compare_exactly() {
+        // Equal as f64 (past 2^53), different as integers.
+        let big = "9007199254740993";
+        assert!(holds(&cmp("gt", "9007199254740992"), big));
+        assert!(!holds(&cmp("lte", "9007199254740992"), big));
+        assert!(holds(
+            &cmp("lt", "-34270545515314541"),
+            "-34270545515314542"
+        ));
+        assert!(holds(&cmp("gte", "4h"), "14400"));
     }
 }
