@@ -253,6 +253,52 @@ mod tests {
         assert_eq!(cmdline_args(b"a\0b"), vec![&b"a"[..], b"b"]);
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Arguments of random bytes other than NUL, most not UTF-8.
+        fn args() -> impl Strategy<Value = Vec<Vec<u8>>> {
+            prop::collection::vec(prop::collection::vec(1u8..=255, 0..8), 1..6)
+        }
+
+        fn as_kernel_writes(args: &[Vec<u8>]) -> Vec<u8> {
+            args.iter()
+                .flat_map(|a| a.iter().copied().chain([0]))
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn splitting_gives_back_every_argument_byte_for_byte(args in args()) {
+                let raw = as_kernel_writes(&args);
+                let split: Vec<Vec<u8>> = cmdline_args(&raw).into_iter().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(&split, &args);
+                // Without the final NUL (a rewritten command line) too.
+                if args.last().is_some_and(|a| !a.is_empty()) {
+                    let split: Vec<Vec<u8>> = cmdline_args(&raw[..raw.len() - 1]).into_iter().map(<[u8]>::to_vec).collect();
+                    prop_assert_eq!(&split, &args);
+                }
+                // The text form decodes each argument on its own.
+                let text = split_cmdline(&raw);
+                prop_assert_eq!(text.len(), args.len());
+                for (t, a) in text.iter().zip(&args) {
+                    prop_assert_eq!(t, &String::from_utf8_lossy(a));
+                }
+            }
+
+            #[test]
+            fn splitting_any_bytes_loses_nothing(raw in prop::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..24)) {
+                let args = cmdline_args(&raw);
+                let mut joined = args.join(&0u8);
+                if !args.is_empty() && raw.ends_with(&[0]) {
+                    joined.push(0);
+                }
+                prop_assert_eq!(joined, raw);
+            }
+        }
+    }
+
     #[test]
     fn lists_this_test_process() {
         let host = LiveHost::new(Path::new("/")).unwrap();
