@@ -24,6 +24,10 @@ const MAX_CFG_FILE_BYTES: u64 = 8 * 1024 * 1024;
 pub enum CfgSource {
     Embedded,
     Dir(PathBuf),
+    /// Files held in memory, by path relative to the cfg directory
+    /// (`config.yaml`, `cis-1.12/master.yaml`): for tests and fuzzing, which
+    /// go through the same loader as a directory.
+    Files(BTreeMap<String, String>),
 }
 
 impl CfgSource {
@@ -31,6 +35,7 @@ impl CfgSource {
         match self {
             CfgSource::Embedded => "built-in cfg".to_string(),
             CfgSource::Dir(dir) => dir.display().to_string(),
+            CfgSource::Files(_) => "in-memory cfg".to_string(),
         }
     }
 
@@ -38,6 +43,7 @@ impl CfgSource {
         match self {
             CfgSource::Embedded => format!("cfg/{rel}"),
             CfgSource::Dir(dir) => dir.join(rel).display().to_string(),
+            CfgSource::Files(_) => rel.to_string(),
         }
     }
 
@@ -49,6 +55,7 @@ impl CfgSource {
                 Some(f) => utf8_text(f.contents().to_vec()).map(Some),
             },
             CfgSource::Dir(dir) => read_bounded(&dir.join(rel)),
+            CfgSource::Files(files) => Ok(files.get(rel).cloned()),
         }
     }
 }
@@ -2205,6 +2212,25 @@ distributions:\n  dist:\n    title: Dist\n    detect: {paths: [/var/lib/dist]}\n
             errs.to_string()
                 .contains("b/master.yaml: is not a regular file"),
             "{errs}"
+        );
+    }
+
+    #[test]
+    fn files_in_memory_load_like_a_directory() {
+        let master = format!("{HEAD}      - id: 1.1.1\n        text: x\n        type: manual\n");
+        let files = BTreeMap::from([
+            ("config.yaml".to_string(), CONFIG.to_string()),
+            ("b/master.yaml".to_string(), master),
+        ]);
+        let cat = load_catalog(&CfgSource::Files(files)).unwrap_or_else(|e| panic!("{e}"));
+        let check = cat.benchmark("b").unwrap().checks().next().unwrap();
+        assert_eq!(check.location.to_string(), "b/master.yaml:10");
+
+        let files = BTreeMap::from([("config.yaml".to_string(), CONFIG.to_string())]);
+        let errs = load_catalog(&CfgSource::Files(files)).unwrap_err();
+        assert_eq!(
+            errs.0[0].to_string(),
+            "config.yaml:4: target_mapping lists target master for b, but b/master.yaml does not exist"
         );
     }
 

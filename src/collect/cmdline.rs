@@ -175,4 +175,74 @@ mod tests {
         assert_eq!(map_entry("A=true", "B"), None);
         assert_eq!(map_entry("B=true, B=false", "B").as_deref(), Some("false"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        /// Names that are prefixes of one another, as `--kubeconfig` is a
+        /// suffix of `--bootstrap-kubeconfig`.
+        const NAMES: [&str; 6] = ["a", "ab", "a-b", "b", "kubeconfig", "bootstrap-kubeconfig"];
+
+        #[derive(Debug, Clone)]
+        enum Form {
+            /// `--name=value` (or `-name=value`); any value, even `-x` or `a=b`.
+            Joined { single_dash: bool, value: String },
+            /// `--name value`; a value that is not a flag.
+            Separate(String),
+            /// `--name` alone.
+            Bare,
+        }
+
+        fn occurrence() -> impl Strategy<Value = (&'static str, Form)> {
+            let joined = (any::<bool>(), "[-a-z0-9=,:/.]{0,6}")
+                .prop_map(|(single_dash, value)| Form::Joined { single_dash, value });
+            let separate = prop_oneof!["[a-z0-9/.][-a-z0-9=,:/.]{0,5}", "-[0-9]{1,3}"]
+                .prop_map(Form::Separate);
+            (
+                prop::sample::select(NAMES.to_vec()),
+                prop_oneof![joined, separate, Just(Form::Bare)],
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn the_last_occurrence_of_each_exact_name_wins(occ in prop::collection::vec(occurrence(), 0..10)) {
+                let mut argv: Vec<String> = Vec::new();
+                // What each name should come out as: (last value, count).
+                let mut want: BTreeMap<&str, (String, usize)> = BTreeMap::new();
+                for (name, form) in &occ {
+                    let value = match form {
+                        Form::Joined { single_dash, value } => {
+                            let dashes = if *single_dash { "-" } else { "--" };
+                            argv.push(format!("{dashes}{name}={value}"));
+                            value.clone()
+                        }
+                        Form::Separate(value) => {
+                            argv.push(format!("--{name}"));
+                            argv.push(value.clone());
+                            value.clone()
+                        }
+                        Form::Bare => {
+                            argv.push(format!("--{name}"));
+                            "true".to_string()
+                        }
+                    };
+                    let entry = want.entry(name).or_insert((String::new(), 0));
+                    *entry = (value, entry.1 + 1);
+                }
+                let flags = Flags::parse(&argv);
+                for name in NAMES {
+                    let (value, count) = match want.get(name) {
+                        Some((v, n)) => (Some(v.clone()), *n),
+                        None => (None, 0),
+                    };
+                    prop_assert_eq!(flags.value(&format!("--{name}")), value.clone(), "--{} in {:?}", name, argv);
+                    prop_assert_eq!(flags.value(name), value, "{} in {:?}", name, argv);
+                    prop_assert_eq!(flags.count(&format!("--{name}")), count, "--{} in {:?}", name, argv);
+                }
+            }
+        }
+    }
 }

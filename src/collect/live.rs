@@ -121,17 +121,26 @@ impl LiveHost {
     }
 }
 
-/// Split a raw `/proc/<pid>/cmdline` into arguments. The kernel separates
-/// arguments with NUL and ends the last one with NUL; empty arguments in
-/// the middle are real and kept. Bytes that are not UTF-8 are kept as
-/// `\xNN` escapes (see `node_text`).
-pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
-    let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
-    if trimmed.is_empty() {
+/// The arguments of a raw `/proc/<pid>/cmdline`, byte for byte. The kernel
+/// ends every argument with NUL, and empty arguments are real and kept; an
+/// empty file (a kernel thread, a zombie) has none. A process that rewrote
+/// its command line may leave out the final NUL: the last argument then runs
+/// to the end.
+pub fn cmdline_args(raw: &[u8]) -> Vec<&[u8]> {
+    if raw.is_empty() {
         return Vec::new();
     }
-    trimmed
+    raw.strip_suffix(b"\0")
+        .unwrap_or(raw)
         .split(|b| *b == 0)
+        .collect()
+}
+
+/// The arguments of a raw `/proc/<pid>/cmdline` as text, each on its own;
+/// bytes that are not UTF-8 are kept as `\xNN` escapes (see `node_text`).
+pub fn split_cmdline(raw: &[u8]) -> Vec<String> {
+    cmdline_args(raw)
+        .into_iter()
         .map(|a| node_text::from_bytes(a).into_owned())
         .collect()
 }
@@ -389,6 +398,65 @@ mod tests {
         assert_eq!(split_cmdline(b""), Vec::<String>::new());
         assert_eq!(split_cmdline(b"x"), vec!["x"]);
         assert_eq!(split_cmdline(b"a\xff\0"), vec!["a\\xff"]);
+        // One empty argument is not the same as none.
+        assert_eq!(split_cmdline(b"\0"), vec![""]);
+    }
+
+    #[test]
+    fn cmdline_args_keep_every_byte() {
+        let raw = b"etcd\0--name=\xff\xfe\0\0--x\0";
+        assert_eq!(
+            cmdline_args(raw),
+            vec![&b"etcd"[..], b"--name=\xff\xfe", b"", b"--x"]
+        );
+        // A rewritten command line without the final NUL.
+        assert_eq!(cmdline_args(b"a\0b"), vec![&b"a"[..], b"b"]);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Arguments of random bytes other than NUL, most not UTF-8.
+        fn args() -> impl Strategy<Value = Vec<Vec<u8>>> {
+            prop::collection::vec(prop::collection::vec(1u8..=255, 0..8), 1..6)
+        }
+
+        fn as_kernel_writes(args: &[Vec<u8>]) -> Vec<u8> {
+            args.iter()
+                .flat_map(|a| a.iter().copied().chain([0]))
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn splitting_gives_back_every_argument_byte_for_byte(args in args()) {
+                let raw = as_kernel_writes(&args);
+                let split: Vec<Vec<u8>> = cmdline_args(&raw).into_iter().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(&split, &args);
+                // Without the final NUL (a rewritten command line) too.
+                if args.last().is_some_and(|a| !a.is_empty()) {
+                    let split: Vec<Vec<u8>> = cmdline_args(&raw[..raw.len() - 1]).into_iter().map(<[u8]>::to_vec).collect();
+                    prop_assert_eq!(&split, &args);
+                }
+                // The text form decodes each argument on its own.
+                let text = split_cmdline(&raw);
+                prop_assert_eq!(text.len(), args.len());
+                for (t, a) in text.iter().zip(&args) {
+                    prop_assert_eq!(t, &node_text::from_bytes(a));
+                }
+            }
+
+            #[test]
+            fn splitting_any_bytes_loses_nothing(raw in prop::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..24)) {
+                let args = cmdline_args(&raw);
+                let mut joined = args.join(&0u8);
+                if !args.is_empty() && raw.ends_with(&[0]) {
+                    joined.push(0);
+                }
+                prop_assert_eq!(joined, raw);
+            }
+        }
     }
 
     #[test]

@@ -137,7 +137,14 @@ impl SnapshotHost {
         let node_path = dir.join(NODE_FILE);
         let text = read_node_file(&node_path)
             .map_err(|e| format!("snapshot {}: {e}", node_path.display()))?;
-        let node: SnapshotNode = yaml::from_str(&text).map_err(|e| match e.line {
+        SnapshotHost::with_node_text(dir, &text)
+    }
+
+    /// The snapshot in `dir` described by `text` instead of its `node.yaml`
+    /// (errors still name `dir/node.yaml`). `dir` must hold `root/`.
+    pub fn with_node_text(dir: &Path, text: &str) -> Result<SnapshotHost, String> {
+        let node_path = dir.join(NODE_FILE);
+        let node: SnapshotNode = yaml::from_str(text).map_err(|e| match e.line {
             Some(line) => format!("{}:{line}: {}", node_path.display(), e.message),
             None => format!("{}: {}", node_path.display(), e.message),
         })?;
