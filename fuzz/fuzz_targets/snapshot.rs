@@ -25,7 +25,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = host.hostname();
-    let _ = host.kubelet_version(None);
+    let _ = host.binary_version("/usr/bin/kubelet");
+    let _ = host.journal_lines(&["k3s".to_string()], "Running kubelet");
     if let Ok(list) = host.processes() {
         for p in list.processes.iter().take(16) {
             let _ = host.environ(p.pid);

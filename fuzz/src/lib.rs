@@ -119,8 +119,16 @@ impl Host for MemoryHost {
         Some("fuzz".to_string())
     }
 
-    fn kubelet_version(&self, _kubelet_argv0: Option<&str>) -> Option<(String, String)> {
-        None
+    fn read_as_process(&self, _pid: u32, _path: &str, _limit: u64) -> Result<Vec<u8>, ReadError> {
+        Err(ReadError::NotFound)
+    }
+
+    fn binary_version(&self, path: &str) -> Result<String, String> {
+        Err(format!("{path}: no binaries in memory"))
+    }
+
+    fn journal_lines(&self, _units: &[String], _marker: &str) -> Result<Vec<String>, String> {
+        Err("no journal in memory".to_string())
     }
 }
 
@@ -137,7 +145,7 @@ pub fn embedded_catalog() -> &'static Catalog {
 /// every lookup, compare op and evidence path.
 pub fn audit(catalog: &Catalog, bench: &Benchmark, host: &dyn Host) -> usize {
     let facts = NodeFacts::new(host, &bench.components);
-    let _ = detect_benchmark(catalog, &facts, &Requested::default());
+    let _ = detect_benchmark(catalog, &facts, &catalog.version_from, &Requested::default());
     let mut checks = 0;
     for controls in &bench.controls {
         let result = evaluate_controls(&facts, controls, &Selection::default());
