@@ -318,23 +318,31 @@ fn top_level_line(text: &str, key: &str) -> Option<usize> {
 }
 
 /// 1-based line of `  name:` (or `"name":`) under the top-level `section:`.
+/// Only error messages need it, but component conversion asks for every
+/// component of every benchmark, so it allocates nothing per line.
 fn entry_line(text: &str, section: &str, name: &str) -> Option<usize> {
     let keys = [
         format!("{name}:"),
         format!("\"{name}\":"),
         format!("'{name}':"),
     ];
+    let head = format!("{section}:");
     let mut inside = false;
     for (i, l) in text.lines().enumerate() {
-        if l.starts_with(&format!("{section}:")) {
-            inside = true;
+        if !l.starts_with(' ') {
+            if l.starts_with(head.as_str()) {
+                inside = true;
+                continue;
+            }
+            if !l.trim().is_empty() && !l.starts_with('#') {
+                inside = false;
+            }
+        }
+        if !inside {
             continue;
         }
-        if inside && !l.starts_with(' ') && !l.trim().is_empty() && !l.starts_with('#') {
-            inside = false;
-        }
         let t = l.trim_start();
-        if inside && keys.iter().any(|k| t.starts_with(k.as_str())) {
+        if keys.iter().any(|k| t.starts_with(k.as_str())) {
             let rest = &t[t.find(':').map_or(0, |c| c + 1)..];
             if rest.is_empty() || rest.starts_with(' ') {
                 return Some(i + 1);
@@ -577,12 +585,13 @@ fn convert_version_mapping(
         "distributions"
     };
     for (version, bench) in table {
-        let line = entry_line(config_text, section, version);
+        // Found only when there is something to report.
+        let line = || entry_line(config_text, section, version);
         match KubeVersion::parse(version) {
             Some(v) if v.to_string() == *version => out.push((v, bench.clone())),
             _ => c.push(
                 "config.yaml",
-                line,
+                line(),
                 None,
                 format!("{what} key {version:?} is not a Kubernetes major.minor version"),
             ),
@@ -590,7 +599,7 @@ fn convert_version_mapping(
         if !target_mapping.contains_key(bench) {
             c.push(
                 "config.yaml",
-                line,
+                line(),
                 None,
                 format!("{what} maps {version} to {bench:?}, which target_mapping does not list"),
             );
@@ -1011,13 +1020,15 @@ fn project_components(
     for (name, rc) in &raw_components {
         // An override's errors point at the override file when it defines
         // the component, else at the global config.
-        let (file, text) = if component_line(&component_file.1, name).is_some() {
+        let overridden =
+            component_file.0 != "config.yaml" && component_line(&component_file.1, name).is_some();
+        let (file, text) = if overridden {
             (component_file.0.as_str(), component_file.1.as_str())
         } else {
             ("config.yaml", config_text)
         };
-        let line = component_line(text, name);
-        match convert_component(c, file, line, name, rc) {
+        let line = || component_line(text, name);
+        match convert_component(c, file, &line, name, rc) {
             Some(comp) => {
                 components.insert(name.clone(), comp);
             }
@@ -1336,13 +1347,14 @@ fn convert_file_source(raw: &RawFileSource) -> Result<FileSource, String> {
 fn convert_component(
     c: &mut Collector,
     file: &str,
-    line: Option<usize>,
+    // Where the component is defined, looked up only to report a mistake.
+    line: &dyn Fn() -> Option<usize>,
     name: &str,
     raw: &RawComponent,
 ) -> Option<Component> {
     let before = c.errors.len();
     let err = |c: &mut Collector, msg: String| {
-        c.push(file, line, None, format!("component {name}: {msg}"))
+        c.push(file, line(), None, format!("component {name}: {msg}"))
     };
     let settings = match raw.settings.as_deref() {
         None | Some("flags") => SettingsModel::Flags,
@@ -1370,7 +1382,7 @@ fn convert_component(
         match convert_file_source(s) {
             Ok(fs) => Some(fs),
             Err(m) => {
-                c.push(file, line, None, format!("component {name}: {what}: {m}"));
+                c.push(file, line(), None, format!("component {name}: {what}: {m}"));
                 None
             }
         }
@@ -1394,11 +1406,16 @@ fn convert_component(
             }),
             Ok(_) => c.push(
                 file,
-                line,
+                line(),
                 None,
                 format!("component {name}: a default names no flag, path or env"),
             ),
-            Err(m) => c.push(file, line, None, format!("component {name}: default: {m}")),
+            Err(m) => c.push(
+                file,
+                line(),
+                None,
+                format!("component {name}: default: {m}"),
+            ),
         }
     }
     let journal = raw
