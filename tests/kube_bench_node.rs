@@ -153,18 +153,12 @@ fn node_script(work: &Path, node: &Value, kube_bench_cfg: &Path, golden: bool) -
          cp -a {w}/root/etc/. /etc/\n\
          cp -a {w}/root/var/. /var/\n"
     );
-    for p in node["processes"].as_array().unwrap() {
-        let argv: Vec<&str> = p["cmdline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
+    for (_, argv) in process_argvs(node) {
         let base = argv[0].rsplit('/').next().unwrap();
         let args: Vec<String> = argv[1..].iter().map(|a| shell_quote(a)).collect();
         s.push_str(&format!(
             "(exec -c -a {} {w}/bin/{base} -c 'import time; time.sleep(3600)' {}) &\n",
-            shell_quote(argv[0]),
+            shell_quote(&argv[0]),
             args.join(" ")
         ));
     }

@@ -452,7 +452,7 @@ fn load_as(
     let version_mapping = convert_version_mapping(
         &mut c,
         &config_text,
-        "version_mapping",
+        ("version_mapping", "version_mapping"),
         &raw.version_mapping,
         &raw.target_mapping,
     );
@@ -570,20 +570,16 @@ fn finish(c: Collector, catalog: Catalog) -> Result<Catalog, CfgErrors> {
 
 /// Parse a `"major.minor": benchmark` table, reporting bad keys and
 /// benchmarks that target_mapping does not list.
+/// `(what, section)`: how errors name the table, and the top-level
+/// config.yaml section it sits under (for the line of a mistake).
 fn convert_version_mapping(
     c: &mut Collector,
     config_text: &str,
-    what: &str,
+    (what, section): (&str, &str),
     table: &BTreeMap<String, String>,
     target_mapping: &BTreeMap<String, Vec<String>>,
 ) -> Vec<(KubeVersion, String)> {
     let mut out = Vec::new();
-    // A distribution's table sits under `distributions:`.
-    let section = if what == "version_mapping" {
-        "version_mapping"
-    } else {
-        "distributions"
-    };
     for (version, bench) in table {
         // Found only when there is something to report.
         let line = || entry_line(config_text, section, version);
@@ -715,7 +711,10 @@ fn convert_distributions(
         let version_mapping = convert_version_mapping(
             c,
             config_text,
-            &format!("distribution {name} version_mapping"),
+            (
+                &format!("distribution {name} version_mapping"),
+                "distributions",
+            ),
             &rd.version_mapping,
             &raw.target_mapping,
         );

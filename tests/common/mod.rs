@@ -192,20 +192,30 @@ impl FakeProcess {
 }
 
 /// The processes a snapshot records, as fake `/proc` entries.
-pub fn snapshot_processes(name: &str) -> Vec<FakeProcess> {
-    let meta = snapshot_node(name);
-    meta["processes"]
+/// The `(pid, argv)` of every process a snapshot's `node.yaml` lists.
+pub fn process_argvs(node: &serde_json::Value) -> Vec<(u32, Vec<String>)> {
+    node["processes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| {
-            let argv: Vec<&str> = p["cmdline"]
+            let argv = p["cmdline"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|a| a.as_str().unwrap())
+                .map(|a| a.as_str().unwrap().to_string())
                 .collect();
-            FakeProcess::new(p["pid"].as_u64().unwrap() as u32, &argv)
+            (p["pid"].as_u64().unwrap() as u32, argv)
+        })
+        .collect()
+}
+
+pub fn snapshot_processes(name: &str) -> Vec<FakeProcess> {
+    process_argvs(&snapshot_node(name))
+        .into_iter()
+        .map(|(pid, argv)| {
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            FakeProcess::new(pid, &argv)
         })
         .collect()
 }
